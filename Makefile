@@ -1,0 +1,41 @@
+# Everything a fresh machine needs: `make demo` and `make test` install what they use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck docs bench clean-venv
+
+setup: $(STAMP)
+
+# torch is installed first, pinned, so that pip takes the local CPU build instead of pulling
+# several GB of CUDA packages for a newer release; the extras then find it satisfied.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/preflight check examples/seed-fixed.yaml; \
+	code=$$?; echo "preflight exit code: $$code (0 clean, 1 findings, 2 unusable input)"; \
+	$(BIN)/preflight check examples/seed-broken.yaml --fail-on error; \
+	echo "preflight exit code on the seed's broken spec: $$? (expected 1)"
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy memplan costmodel
+
+docs: setup
+	$(BIN)/python scripts/gen_rule_docs.py
+
+clean-venv:
+	rm -rf $(VENV)

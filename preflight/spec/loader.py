@@ -1,0 +1,215 @@
+"""Load a job spec: YAML with positions -> validated JobSpec, or one SpecError listing everything.
+
+Sections are validated one by one, so a typo in ``compute`` does not hide a wrong type in
+``lora``; the pydantic error locations are turned into dotted keys and looked up in the YAML's
+line map. Unknown keys get a did-you-mean. ``training:`` keys are only type-checked here: an
+unknown or removed TrainingArguments key is a rule finding (PF40x), reported with everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..suggest import did_you_mean
+from .cross_checks import cross_field_problems
+from .errors import SpecError, SpecIssue
+from .models import SECTIONS, IgnoreEntry, JobSpec, TrainingSpec
+from .training_fields import training_fields
+from .value_types import describe, fits
+from .yaml_source import YamlDocument, join_key, load_yaml
+
+
+@dataclass
+class LoadedSpec:
+    """A validated spec and where each of its keys was written."""
+
+    path: Path
+    spec: JobSpec
+    lines: dict[str, int] = field(default_factory=dict)
+    text: str | None = None
+
+    def line_of(self, key: str) -> int | None:
+        """Line of a dotted key, or of its nearest written parent; None if nothing matches."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key.rpartition(".")[0]
+        return None
+
+
+def load_spec(path: str | Path, *, resolve: bool = True) -> LoadedSpec:
+    """Read and validate a spec file; raise SpecError with every problem found.
+
+    ``resolve`` also checks that the model and the instance type are known (memplan's and
+    costmodel's catalogs); it is what makes ``model.name: mistral-8b`` an error with a suggestion.
+    """
+    p = Path(path)
+    doc = load_yaml(p)
+    spec, issues = validate_document(doc)
+    if spec is not None and resolve:
+        issues += _resolution_issues(spec, doc)
+    if issues or spec is None:
+        raise SpecError(issues or [SpecIssue(str(p), None, "", "not a usable spec")])
+    return LoadedSpec(p, spec, dict(doc.lines))
+
+
+def validate_document(doc: YamlDocument) -> tuple[JobSpec | None, list[SpecIssue]]:
+    """Validate plain YAML data as a JobSpec, collecting every issue."""
+    file = str(doc.path)
+    data = doc.data
+    if data is None:
+        return None, [SpecIssue(file, None, "", "the spec is empty")]
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        return None, [
+            SpecIssue(file, 1, "", f"the spec must be a mapping of sections, not a {kind}")
+        ]
+
+    issues: list[SpecIssue] = []
+
+    def issue(key: str, message: str) -> None:
+        issues.append(SpecIssue(file, doc.line_of(key), key, message))
+
+    known = set(JobSpec.model_fields)
+    parts: dict[str, Any] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            issue("", f"section names must be text, not {key!r}")
+        elif key not in known:
+            issue(
+                key, f"unknown section{did_you_mean(key, known)}; known: {', '.join(sorted(known))}"
+            )
+        elif key in SECTIONS:
+            section = _section(key, value, SECTIONS[key], issue)
+            if section is not None:
+                parts[key] = section
+        elif key == "training":
+            parts[key] = _training(value, issue)
+        elif key == "ignore":
+            parts[key] = _ignore(value, issue)
+        elif key == "name":
+            if value is not None and not isinstance(value, str | int):
+                issue("name", "must be text")
+            elif value is not None:
+                parts["name"] = str(value)
+
+    if issues:
+        return None, issues
+    spec = JobSpec(**parts)
+    for key, message in cross_field_problems(spec):
+        issue(key, message)
+    return (None if issues else spec), issues
+
+
+def _section(name: str, value: Any, model: type[BaseModel], issue: Any) -> BaseModel | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        issue(name, f"must be a mapping of keys, not {_kind(value)}")
+        return None
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        for err in exc.errors():
+            _report_pydantic(name, err, model, issue)
+        return None
+
+
+def _report_pydantic(prefix: str, err: Any, model: type[BaseModel], issue: Any) -> None:
+    loc = [str(part) for part in err["loc"]]
+    key = prefix
+    for part in loc:
+        key = join_key(key, part)
+    if err["type"] == "extra_forbidden":
+        hint = did_you_mean(loc[-1], model.model_fields)
+        issue(key, f"unknown key{hint}; {prefix} accepts: {', '.join(model.model_fields)}")
+    elif err["type"] == "missing":
+        issue(key, "required key is missing")
+    else:
+        got = err.get("input")
+        shown = repr(got) if not isinstance(got, dict | list) else _kind(got)
+        issue(key, f"{err['msg']} (got {shown})")
+
+
+def _training(value: Any, issue: Any) -> TrainingSpec:
+    if value is None:
+        return TrainingSpec()
+    if not isinstance(value, dict):
+        issue("training", f"must be a mapping of TrainingArguments fields, not {_kind(value)}")
+        return TrainingSpec()
+    table = training_fields()
+    for key, val in value.items():
+        if not isinstance(key, str):
+            issue("training", f"keys must be text, not {key!r}")
+            continue
+        info = table.fields.get(key)
+        if info is not None and not fits(info.type, val):
+            issue(
+                f"training.{key}",
+                f"expects {describe(info.type)} (TrainingArguments.{key}: {info.type}), "
+                f"got {val!r}",
+            )
+    return TrainingSpec({k: v for k, v in value.items() if isinstance(k, str)})
+
+
+def _ignore(value: Any, issue: Any) -> list[IgnoreEntry]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        issue("ignore", "must be a list of {rule: PF..., reason: ...} entries")
+        return []
+    out = []
+    for index, entry in enumerate(value):
+        key = f"ignore.{index}"
+        if not isinstance(entry, dict):
+            issue(key, "must be a mapping {rule: PF..., reason: ...}")
+            continue
+        try:
+            out.append(IgnoreEntry.model_validate(entry))
+        except ValidationError as exc:
+            for err in exc.errors():
+                _report_pydantic(key, err, IgnoreEntry, issue)
+    return out
+
+
+def _kind(value: Any) -> str:
+    return {
+        list: "a list",
+        dict: "a mapping",
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+    }.get(type(value), type(value).__name__)
+
+
+def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
+    """Unknown model or instance type: usable input is impossible, so exit 2 with a suggestion."""
+    file = str(doc.path)
+    issues: list[SpecIssue] = []
+    if spec.model is not None:
+        import memplan
+
+        base = doc.path.parent
+        name = spec.model.name
+        local = (base / name) if not Path(name).is_absolute() else Path(name)
+        target = str(local) if local.is_dir() else name
+        try:
+            memplan.load_architecture(target)
+        except memplan.UnknownModelError as exc:
+            hint = f" (did you mean `{exc.suggestions[0]}`?)" if exc.suggestions else ""
+            issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", f"{exc}{hint}"))
+    if spec.compute is not None and spec.compute.instance_type:
+        import costmodel
+
+        try:
+            costmodel.load_catalog().instance(spec.compute.instance_type)
+        except costmodel.UnknownInstanceError as exc:
+            hint = f" (did you mean `{exc.suggestions[0]}`?)" if exc.suggestions else ""
+            key = "compute.instance_type"
+            issues.append(SpecIssue(file, doc.line_of(key), key, f"{exc}{hint}"))
+    return issues

@@ -1,0 +1,186 @@
+"""The job spec of DESIGN.md as pydantic v2 models: one model per section, ``extra="forbid"``.
+
+Every field carries a description, so ``preflight schema`` can hand editors a JSON Schema that
+completes and documents spec files. Cross-field checks that would make AWS reject the job live
+in ``cross_checks.py`` so that all of them are reported at once, each at its own key; dangers a
+job can survive (but should not) are PF rules, not validation errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+Dtype = Literal["float32", "float16", "bfloat16", "int8", "nf4"]
+Distributed = Literal["none", "ddp", "fsdp", "zero1", "zero2", "zero3"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=False)
+
+
+class ModelSpec(_Section):
+    """Which model is fine-tuned, and how its weights are held in GPU memory."""
+
+    name: str = Field(
+        description="A bundled architecture (mistralai/Mistral-7B-v0.1, meta-llama/Meta-Llama-3-8B, "
+        "...), a local directory holding config.json, or a hub id when online."
+    )
+    dtype: Dtype = Field(
+        "bfloat16",
+        description="Dtype of the frozen base weights: float32, float16, bfloat16, or int8 / nf4 "
+        "(bitsandbytes quantisation, as in QLoRA).",
+    )
+    attn_implementation: Literal["eager", "sdpa", "flash_attention_2"] = Field(
+        "sdpa", description="Attention kernel; changes activation memory (eager keeps scores)."
+    )
+    revision: str | None = Field(None, description="Hub revision, when model.name is a hub id.")
+
+
+class LoraSpec(_Section):
+    """LoRA adapters (peft). Omit the section for a full fine-tune."""
+
+    r: int = Field(16, gt=0, description="Rank of the adapter matrices.")
+    alpha: float = Field(
+        32, gt=0, description="lora_alpha: the adapter output is scaled by alpha/r."
+    )
+    dropout: float = Field(0.05, ge=0, lt=1, description="lora_dropout.")
+    target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "v_proj"],
+        min_length=1,
+        description='Module names that get adapters, e.g. [q_proj, v_proj], or ["all-linear"].',
+    )
+    bias: Literal["none", "all", "lora_only"] = Field("none", description="peft's bias option.")
+
+
+class DataSpec(_Section):
+    """Where the training data is and how big it is: duration and cost are computed from it."""
+
+    train: str | None = Field(None, description="Training data: a local path or an s3:// URI.")
+    eval: str | None = Field(None, description="Evaluation data, if any.")
+    format: Literal["text", "pairs"] = Field(
+        "text",
+        description='"text": rows with a text field; "pairs": source/target translation pairs.',
+    )
+    text_field: str = Field("text", description="Column holding the text (format: text).")
+    source_field: str = Field("source", description="Column of the source side (format: pairs).")
+    target_field: str = Field("target", description="Column of the target side (format: pairs).")
+    prompt_template: str = Field(
+        "{source}\n{target}",
+        description="How a pair becomes one training text; {source} and {target} are replaced.",
+    )
+    num_examples: int | None = Field(None, ge=0, description="Number of training examples.")
+    avg_tokens: float | None = Field(None, gt=0, description="Average tokens per example.")
+    max_length: int | None = Field(None, gt=0, description="Truncation length in tokens.")
+    sample_path: str | None = Field(
+        None, description="A local sample of the data, used to measure avg_tokens and to rehearse."
+    )
+
+
+class ComputeSpec(_Section):
+    """Where the job runs and under which limits."""
+
+    provider: Literal["sagemaker", "local"] = Field(
+        "sagemaker", description="sagemaker (a SageMaker training job) or local."
+    )
+    instance_type: str | None = Field(
+        None, description="SageMaker instance type such as ml.g5.xlarge (required for sagemaker)."
+    )
+    instance_count: int = Field(1, ge=1, description="Number of instances.")
+    spot: bool = Field(False, description="Managed spot training (EnableManagedSpotTraining).")
+    max_run_hours: float = Field(
+        24.0,
+        gt=0,
+        description="MaxRuntimeInSeconds in hours. SageMaker's default is 1 day; the API allows "
+        "up to 28 days, and the account quota may allow less.",
+    )
+    max_wait_hours: float | None = Field(
+        None,
+        gt=0,
+        description="MaxWaitTimeInSeconds in hours (spot only); must be >= max_run_hours.",
+    )
+    checkpoint_s3_uri: str | None = Field(
+        None, description="S3 URI that checkpoint_local_path is synced to during the job."
+    )
+    checkpoint_local_path: str = Field(
+        "/opt/ml/checkpoints", description="The directory SageMaker syncs to checkpoint_s3_uri."
+    )
+    region: str = Field("us-east-1", description="AWS region of the job.")
+    role_arn: str | None = Field(None, description="IAM role the training job runs as.")
+    volume_size_gb: int = Field(30, ge=1, description="EBS volume per instance, in GB.")
+    output_path: str | None = Field(None, description="S3 URI for model.tar.gz at the end.")
+    distributed: Distributed = Field(
+        "none", description="Data parallelism across GPUs: none, ddp, fsdp, or DeepSpeed zero1/2/3."
+    )
+    image_uri: str | None = Field(None, description="Training image; a HuggingFace DLC if unset.")
+
+
+class BudgetSpec(_Section):
+    """What the job may cost and when it must be done."""
+
+    max_cost_usd: float | None = Field(None, gt=0, description="Most the job may cost, in USD.")
+    deadline_hours: float | None = Field(
+        None, gt=0, description="Hours from launch by which the job must have finished."
+    )
+
+
+class IgnoreEntry(_Section):
+    """Silence one rule for this spec; a written reason is required."""
+
+    rule: str = Field(pattern=r"^PF\d{3}$", description="Rule ID, e.g. PF105.")
+    reason: str = Field(min_length=3, description="Why the finding does not apply.")
+    field: str | None = Field(None, description="Only silence findings about this dotted key.")
+
+
+class TrainingSpec(RootModel[dict[str, Any]]):
+    """Any ``transformers.TrainingArguments`` field, by its own name.
+
+    Unstated fields read as Trainer's own default (from the field table), so rules see what the
+    Trainer would do; ``stated`` tells them what the user actually wrote.
+    """
+
+    root: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.root
+
+    @property
+    def stated(self) -> set[str]:
+        return set(self.root)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The stated value, else TrainingArguments' default for ``name``, else ``default``."""
+        if name in self.root:
+            return self.root[name]
+        from .defaults import trainer_default
+
+        found, value = trainer_default(name)
+        return value if found else default
+
+
+class JobSpec(_Section):
+    """One training job: what model, which data, how it trains, where it runs, what it may cost."""
+
+    name: str | None = Field(None, description="A name for the job (used for the SageMaker job).")
+    model: ModelSpec | None = Field(None, description="The model being fine-tuned.")
+    lora: LoraSpec | None = Field(None, description="LoRA adapters; omit for a full fine-tune.")
+    data: DataSpec | None = Field(None, description="Training data and its size.")
+    training: TrainingSpec = Field(
+        default_factory=TrainingSpec, description="transformers.TrainingArguments, by field name."
+    )
+    compute: ComputeSpec | None = Field(None, description="Where and under which limits it runs.")
+    budget: BudgetSpec | None = Field(None, description="Cost and time limits.")
+    ignore: list[IgnoreEntry] = Field(
+        default_factory=list, description="Rules silenced for this spec, each with a reason."
+    )
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "model": ModelSpec,
+    "lora": LoraSpec,
+    "data": DataSpec,
+    "compute": ComputeSpec,
+    "budget": BudgetSpec,
+}
