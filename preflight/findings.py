@@ -7,12 +7,12 @@ notebook) afterwards, so rules never deal with source positions.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is; the order matters for ``--fail-on``."""
 
     ERROR = "error"
