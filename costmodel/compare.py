@@ -1,0 +1,396 @@
+"""Spot vs on-demand across instance types: the rows of ``costmodel compare`` and its verdict.
+
+``compare`` is pure computation over a :class:`Workload`; whether a job fits an instance's GPU
+memory is the caller's knowledge (``preflight`` asks ``memplan``) and comes in as ``fits``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from costmodel.catalog import Catalog, InstanceType, load_catalog
+from costmodel.duration import DurationEstimate, estimate_checkpoint_minutes, estimate_duration
+from costmodel.errors import MissingPriceError, MissingThroughputError
+from costmodel.heuristic import SeedHeuristic, seed_heuristic
+from costmodel.simulate import simulate
+from costmodel.spot import (
+    CheckpointInterval,
+    SpotParams,
+    on_demand_hours,
+    optimal_checkpoint_interval,
+    spot_expectation,
+)
+from costmodel.workload import Workload
+
+#: Restart + capacity wait after an interruption when the caller gives none (minutes).
+#: An assumption: SageMaker's Starting/Downloading phases plus model load and checkpoint restore
+#: take minutes; the seed waited 2 h for capacity and gave up, so raise it for scarce types.
+DEFAULT_RESTART_MINUTES = 30.0
+
+#: Largest share of spot runs allowed to miss the deadline before an option is ruled out.
+DEADLINE_RISK_LIMIT = 0.10
+
+MARKETS = ("on-demand", "spot")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One instance type x market row."""
+
+    instance_type: str
+    market: str
+    usd_per_hour: float
+    expected_hours: float
+    p50_hours: float
+    p90_hours: float
+    p99_hours: float
+    expected_cost_usd: float
+    p50_cost_usd: float
+    p90_cost_usd: float
+    p99_cost_usd: float
+    deadline_risk: float | None
+    expected_interruptions: float
+    save_steps: int
+    interval_minutes: float
+    fits_memory: bool | None
+    compute_hours: float
+    seconds_per_step: float
+    total_steps: int
+
+    def to_json(self) -> dict[str, object]:
+        """JSON row (hours to 0.1 h, money to the cent)."""
+        return {
+            "instance_type": self.instance_type,
+            "market": self.market,
+            "usd_per_hour": round(self.usd_per_hour, 4),
+            "expected_hours": round(self.expected_hours, 2),
+            "p50_hours": round(self.p50_hours, 2),
+            "p90_hours": round(self.p90_hours, 2),
+            "p99_hours": round(self.p99_hours, 2),
+            "expected_cost_usd": round(self.expected_cost_usd, 2),
+            "p50_cost_usd": round(self.p50_cost_usd, 2),
+            "p90_cost_usd": round(self.p90_cost_usd, 2),
+            "p99_cost_usd": round(self.p99_cost_usd, 2),
+            "deadline_risk": None if self.deadline_risk is None else round(self.deadline_risk, 4),
+            "expected_interruptions": round(self.expected_interruptions, 2),
+            "save_steps": self.save_steps,
+            "interval_minutes": round(self.interval_minutes, 1),
+            "fits_memory": self.fits_memory,
+            "compute_hours": round(self.compute_hours, 2),
+            "seconds_per_step": round(self.seconds_per_step, 4),
+            "total_steps": self.total_steps,
+        }
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The option to use and why."""
+
+    instance_type: str | None
+    market: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, object]:
+        """JSON object."""
+        return {"instance_type": self.instance_type, "market": self.market, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything ``costmodel compare`` reports."""
+
+    region: str
+    instance_count: int
+    options: list[Option]
+    durations: dict[str, DurationEstimate]
+    primary: str | None
+    checkpoint: CheckpointInterval | None
+    checkpoint_save_steps: int | None
+    params: dict[str, SpotParams]
+    seed_heuristic: SeedHeuristic | None
+    model_spot_expected_usd: float | None
+    recommendation: Recommendation
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    price_source: str = ""
+    deadline_hours: float | None = None
+    budget_usd: float | None = None
+    max_run_hours: float | None = None
+
+    def option(self, instance_type: str, market: str) -> Option | None:
+        """The row for one instance x market, if it was priced."""
+        for opt in self.options:
+            if opt.instance_type == instance_type and opt.market == market:
+                return opt
+        return None
+
+    def to_json(self) -> dict[str, object]:
+        """The ``--format json`` object (keys fixed by the issue and DESIGN.md)."""
+        ckpt: dict[str, object] | None = None
+        if self.checkpoint is not None and self.primary is not None:
+            p = self.params[self.primary]
+            ckpt = {
+                "instance_type": self.primary,
+                "optimal_interval_minutes": round(self.checkpoint.minutes, 1),
+                "daly_interval_minutes": round(self.checkpoint.daly_hours * 60.0, 1),
+                "young_interval_minutes": round(self.checkpoint.young_hours * 60.0, 1),
+                "save_steps": self.checkpoint_save_steps,
+                "mtbf_hours": p.mtbf_hours,
+                "checkpoint_minutes": round(p.checkpoint_hours * 60.0, 2),
+                "restart_minutes": round(p.restart_hours * 60.0, 2),
+            }
+        heur: dict[str, object] | None = None
+        if self.seed_heuristic is not None:
+            heur = self.seed_heuristic.to_json()
+            heur["model_spot_expected_usd"] = (
+                None
+                if self.model_spot_expected_usd is None
+                else round(self.model_spot_expected_usd, 2)
+            )
+        return {
+            "region": self.region,
+            "instance_count": self.instance_count,
+            "price_source": self.price_source,
+            "options": [o.to_json() for o in self.options],
+            "durations": {k: d.to_json() for k, d in self.durations.items()},
+            "checkpoint": ckpt,
+            "seed_heuristic": heur,
+            "recommendation": self.recommendation.to_json(),
+            "skipped": [{"instance_type": n, "reason": r} for n, r in self.skipped],
+            "deadline_hours": self.deadline_hours,
+            "budget_usd": self.budget_usd,
+            "max_run_hours": self.max_run_hours,
+        }
+
+
+def default_instances(catalog: Catalog, region: str) -> list[str]:
+    """The smallest priced size of each family in ``region`` (one row pair per GPU kind)."""
+    best: dict[str, InstanceType] = {}
+    for inst in catalog.instances.values():
+        if inst.price(region).usd is None:
+            continue
+        cur = best.get(inst.family)
+        key = (inst.gpu_count, inst.price(region).usd or 0.0)
+        if cur is None or key < (cur.gpu_count, cur.price(region).usd or 0.0):
+            best[inst.family] = inst
+    return sorted(i.name for i in best.values())
+
+
+def _fits(
+    fits: Mapping[str, bool] | Callable[[InstanceType], bool] | None, inst: InstanceType
+) -> bool | None:
+    if fits is None:
+        return None
+    if callable(fits):
+        return bool(fits(inst))
+    return fits.get(inst.name)
+
+
+def compare(
+    workload: Workload,
+    instances: Sequence[str] | None = None,
+    *,
+    region: str = "us-east-1",
+    instance_count: int = 1,
+    primary: str | None = None,
+    mtbf_hours: float | None = None,
+    checkpoint_minutes: float | None = None,
+    restart_minutes: float = DEFAULT_RESTART_MINUTES,
+    deadline_hours: float | None = None,
+    budget_usd: float | None = None,
+    max_run_hours: float | None = None,
+    fits: Mapping[str, bool] | Callable[[InstanceType], bool] | None = None,
+    mfu: float | None = None,
+    runs: int = 100_000,
+    seed: int | None = 0,
+    catalog: Catalog | None = None,
+) -> Comparison:
+    """Price ``workload`` on each instance type, on-demand and spot, and pick one.
+
+    Spot rows use the optimal checkpoint interval for that instance (exact optimum of the
+    closed form); on-demand rows save at the same interval.  Interruptions of a job on
+    ``instance_count`` nodes arrive ``instance_count`` times as often (any node stops it).
+    Instances without a price or throughput figure are listed in ``skipped`` with the reason.
+    """
+    cat = catalog or load_catalog()
+    names = list(instances) if instances else default_instances(cat, region)
+    if primary is not None and cat.instance(primary).name not in [
+        cat.instance(n).name for n in names
+    ]:
+        names.insert(0, primary)
+    ckpt_min = (
+        checkpoint_minutes
+        if checkpoint_minutes is not None
+        else estimate_checkpoint_minutes(workload)
+    )
+    options: list[Option] = []
+    durations: dict[str, DurationEstimate] = {}
+    params_by: dict[str, SpotParams] = {}
+    skipped: list[tuple[str, str]] = []
+    intervals: dict[str, CheckpointInterval] = {}
+    for name in names:
+        inst = cat.instance(name)
+        if inst.name in durations:
+            continue
+        try:
+            od_rate = inst.on_demand_usd_per_hour(region) * instance_count
+            spot_rate = inst.spot_usd_per_hour(region) * instance_count
+            dur = estimate_duration(
+                workload, inst, instance_count=instance_count, mfu=mfu, catalog=cat
+            )
+        except (MissingPriceError, MissingThroughputError) as exc:
+            skipped.append((inst.name, str(exc)))
+            continue
+        durations[inst.name] = dur
+        fit = _fits(fits, inst)
+        m = (mtbf_hours if mtbf_hours is not None else cat.mtbf_hours(inst)) / instance_count
+        params = SpotParams(m, ckpt_min / 60.0, restart_minutes / 60.0)
+        params_by[inst.name] = params
+        interval = optimal_checkpoint_interval(m, params.checkpoint_hours)
+        intervals[inst.name] = interval
+        tau = min(interval.exact_hours, dur.hours) if dur.hours > 0 else interval.exact_hours
+        tau = max(tau, dur.seconds_per_step / 3600.0)
+        save_steps = dur.steps_for_hours(tau)
+        od_h = on_demand_hours(dur.hours, tau, params.checkpoint_hours)
+        od_cost = od_h * od_rate
+        options.append(
+            Option(
+                instance_type=inst.name,
+                market="on-demand",
+                usd_per_hour=od_rate,
+                expected_hours=od_h,
+                p50_hours=od_h,
+                p90_hours=od_h,
+                p99_hours=od_h,
+                expected_cost_usd=od_cost,
+                p50_cost_usd=od_cost,
+                p90_cost_usd=od_cost,
+                p99_cost_usd=od_cost,
+                deadline_risk=None if deadline_hours is None else float(od_h > deadline_hours),
+                expected_interruptions=0.0,
+                save_steps=save_steps,
+                interval_minutes=tau * 60.0,
+                fits_memory=fit,
+                compute_hours=dur.hours,
+                seconds_per_step=dur.seconds_per_step,
+                total_steps=dur.total_steps,
+            )
+        )
+        exp = spot_expectation(dur.hours, tau, params)
+        sim = simulate(dur.hours, tau, params, runs=runs, seed=seed)
+        options.append(
+            Option(
+                instance_type=inst.name,
+                market="spot",
+                usd_per_hour=spot_rate,
+                expected_hours=exp.expected_hours,
+                p50_hours=sim.hours_percentile(50),
+                p90_hours=sim.hours_percentile(90),
+                p99_hours=sim.hours_percentile(99),
+                expected_cost_usd=exp.expected_billed_hours * spot_rate,
+                p50_cost_usd=sim.billed_percentile(50) * spot_rate,
+                p90_cost_usd=sim.billed_percentile(90) * spot_rate,
+                p99_cost_usd=sim.billed_percentile(99) * spot_rate,
+                deadline_risk=None if deadline_hours is None else sim.p_exceeds(deadline_hours),
+                expected_interruptions=exp.expected_interruptions,
+                save_steps=save_steps,
+                interval_minutes=tau * 60.0,
+                fits_memory=fit,
+                compute_hours=dur.hours,
+                seconds_per_step=dur.seconds_per_step,
+                total_steps=dur.total_steps,
+            )
+        )
+
+    prim = cat.instance(primary).name if primary is not None else None
+    if prim is None and durations:
+        prim = next(iter(durations))
+    heuristic: SeedHeuristic | None = None
+    model_spot: float | None = None
+    ckpt: CheckpointInterval | None = None
+    save_steps_primary: int | None = None
+    if prim is not None and prim in durations:
+        od_row = next(o for o in options if o.instance_type == prim and o.market == "on-demand")
+        spot_row = next(o for o in options if o.instance_type == prim and o.market == "spot")
+        p = params_by[prim]
+        # The seed's rule with the model's probability of at least one interruption and a
+        # failure priced as losing the whole on-demand run (what unsynced checkpoints cost).
+        p_fail = 1.0 - math.exp(-od_row.expected_hours / p.mtbf_hours)
+        heuristic = seed_heuristic(
+            od_row.usd_per_hour, spot_row.usd_per_hour, od_row.expected_hours, p_fail
+        )
+        model_spot = spot_row.expected_cost_usd
+        ckpt = intervals[prim]
+        save_steps_primary = spot_row.save_steps
+    rec = _recommend(options, deadline_hours, budget_usd, max_run_hours)
+    return Comparison(
+        region=region,
+        instance_count=instance_count,
+        options=options,
+        durations=durations,
+        primary=prim,
+        checkpoint=ckpt,
+        checkpoint_save_steps=save_steps_primary,
+        params=params_by,
+        seed_heuristic=heuristic,
+        model_spot_expected_usd=model_spot,
+        recommendation=rec,
+        skipped=skipped,
+        price_source=cat.price_source,
+        deadline_hours=deadline_hours,
+        budget_usd=budget_usd,
+        max_run_hours=max_run_hours,
+    )
+
+
+def _violations(
+    opt: Option, deadline: float | None, budget: float | None, max_run: float | None
+) -> list[str]:
+    out: list[str] = []
+    if opt.fits_memory is False:
+        out.append("does not fit GPU memory")
+    if deadline is not None and opt.deadline_risk is not None:
+        if opt.deadline_risk > DEADLINE_RISK_LIMIT:
+            out.append(f"misses the {deadline:g} h deadline in {opt.deadline_risk:.0%} of runs")
+    if budget is not None and opt.p90_cost_usd > budget:
+        out.append(f"P90 cost ${opt.p90_cost_usd:,.0f} exceeds the ${budget:,.0f} budget")
+    if max_run is not None:
+        billed = opt.expected_hours if opt.market == "on-demand" else opt.p90_hours
+        if billed > max_run:
+            out.append(f"needs {billed:,.0f} h, over max_run_hours {max_run:g}")
+    return out
+
+
+def _recommend(
+    options: list[Option], deadline: float | None, budget: float | None, max_run: float | None
+) -> Recommendation:
+    if not options:
+        return Recommendation(None, None, "no instance type could be priced")
+    ok = [o for o in options if not _violations(o, deadline, budget, max_run)]
+    if not ok:
+        fastest = min(options, key=lambda o: (o.fits_memory is False, o.p90_hours))
+        why = "; ".join(_violations(fastest, deadline, budget, max_run))
+        return Recommendation(
+            fastest.instance_type,
+            fastest.market,
+            f"no option meets every constraint; the fastest is {fastest.market} "
+            f"{fastest.instance_type} ({fastest.p90_hours:,.0f} h P90) but it {why}",
+        )
+    best = min(ok, key=lambda o: (o.expected_cost_usd, o.p90_hours))
+    reason = (
+        f"cheapest of {len(ok)} options that meet the constraints: expected "
+        f"${best.expected_cost_usd:,.2f} (P90 ${best.p90_cost_usd:,.2f}), "
+        f"{best.expected_hours:,.1f} h expected"
+    )
+    twin_market = "on-demand" if best.market == "spot" else "spot"
+    twin = next(
+        (o for o in options if o.instance_type == best.instance_type and o.market == twin_market),
+        None,
+    )
+    if twin is not None:
+        diff = twin.expected_cost_usd - best.expected_cost_usd
+        reason += f"; {twin_market} on the same type costs ${diff:,.2f} more expected"
+        if best.market == "spot":
+            reason += f" but finishes {best.p90_hours - twin.p90_hours:,.1f} h sooner at P90"
+    return Recommendation(best.instance_type, best.market, reason)

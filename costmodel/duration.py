@@ -1,0 +1,101 @@
+"""How long a job takes on an instance: FLOPs / (GPUs x achieved TFLOPS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from costmodel.catalog import Catalog, InstanceType, load_catalog
+from costmodel.workload import Workload
+
+#: Assumed sustained write speed of a checkpoint to the instance's local volume (MB/s) and a
+#: fixed per-save overhead (seconds). Assumptions, not measurements: override checkpoint
+#: minutes with --checkpoint-minutes when you know better.
+CHECKPOINT_WRITE_MB_S = 125.0
+CHECKPOINT_OVERHEAD_S = 30.0
+
+
+@dataclass(frozen=True)
+class DurationEstimate:
+    """Compute time of one job on one instance type (no interruptions, no checkpoints)."""
+
+    instance_type: str
+    instance_count: int
+    world_size: int
+    total_steps: int
+    global_batch: int
+    tokens: float
+    flops: float
+    effective_tflops_per_gpu: float
+    throughput_basis: str
+    seconds_per_step: float
+    hours: float
+
+    def hours_for_steps(self, steps: int) -> float:
+        """Wall hours of compute to reach ``steps`` optimizer steps."""
+        return steps * self.seconds_per_step / 3600.0
+
+    def steps_for_hours(self, hours: float) -> int:
+        """Optimizer steps done in ``hours`` of compute (at least 1)."""
+        return max(int(round(hours * 3600.0 / self.seconds_per_step)), 1)
+
+    def to_json(self) -> dict[str, object]:
+        """Plain JSON-ready dict."""
+        return {
+            "instance_type": self.instance_type,
+            "instance_count": self.instance_count,
+            "world_size": self.world_size,
+            "total_steps": self.total_steps,
+            "global_batch": self.global_batch,
+            "tokens": self.tokens,
+            "flops": self.flops,
+            "effective_tflops_per_gpu": round(self.effective_tflops_per_gpu, 2),
+            "throughput_basis": self.throughput_basis,
+            "seconds_per_step": round(self.seconds_per_step, 4),
+            "hours": round(self.hours, 3),
+        }
+
+
+def estimate_duration(
+    workload: Workload,
+    instance: InstanceType | str,
+    *,
+    instance_count: int = 1,
+    mfu: float | None = None,
+    effective_tflops: float | None = None,
+    catalog: Catalog | None = None,
+) -> DurationEstimate:
+    """Estimate compute hours, steps and seconds per step of ``workload`` on ``instance``.
+
+    All GPUs of all instances are assumed to run data-parallel at the same per-GPU rate.
+    ``effective_tflops`` (per GPU) overrides the catalog; ``mfu`` scales the GPU's peak.
+    """
+    cat = catalog or load_catalog()
+    inst = cat.instance(instance) if isinstance(instance, str) else instance
+    if effective_tflops is not None:
+        tflops, basis = effective_tflops, f"{effective_tflops:g} TFLOPS per GPU (given)"
+    else:
+        tflops, basis = cat.effective_tflops(inst.gpu, mfu)
+    world = inst.gpu_count * instance_count
+    steps = workload.steps(world)
+    tokens = workload.examples(world) * workload.tokens_per_example
+    flops = tokens * workload.flops_per_token()
+    seconds = flops / (tflops * 1e12 * world)
+    return DurationEstimate(
+        instance_type=inst.name,
+        instance_count=instance_count,
+        world_size=world,
+        total_steps=steps,
+        global_batch=workload.per_device_batch_size * workload.grad_accum * world,
+        tokens=tokens,
+        flops=flops,
+        effective_tflops_per_gpu=tflops,
+        throughput_basis=basis,
+        seconds_per_step=seconds / steps,
+        hours=seconds / 3600.0,
+    )
+
+
+def estimate_checkpoint_minutes(workload: Workload) -> float:
+    """Minutes one checkpoint save takes, from its size and an assumed write speed."""
+    seconds = workload.checkpoint_bytes() / (CHECKPOINT_WRITE_MB_S * 1e6) + CHECKPOINT_OVERHEAD_S
+    return seconds / 60.0

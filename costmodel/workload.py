@@ -1,0 +1,94 @@
+"""What a training job has to compute: the plain inputs every estimate starts from.
+
+A :class:`Workload` knows nothing about YAML or instance types; ``preflight`` builds one from a
+job spec (parameter counts from ``memplan``), and anyone can build one by hand in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A fine-tuning job's size.
+
+    ``tokens_per_example`` is what the GPU actually processes per example: the average length
+    capped by ``max_length`` with dynamic padding, or ``max_length`` itself when every example
+    is padded to it.  ``embedding_params`` are the input-embedding rows, which are looked up,
+    not multiplied, so they add no FLOPs.  When ``max_steps`` is set it wins over epochs, as in
+    ``transformers.TrainingArguments``.
+    """
+
+    params_total: int
+    params_trainable: int
+    num_layers: int
+    hidden_size: int
+    tokens_per_example: float
+    num_examples: int | None = None
+    epochs: float = 1.0
+    max_steps: int | None = None
+    per_device_batch_size: int = 1
+    grad_accum: int = 1
+    lora: bool = True
+    gradient_checkpointing: bool = False
+    embedding_params: int = 0
+    attention_dim: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.params_total <= 0 or self.params_trainable < 0:
+            raise ValueError("parameter counts must be positive")
+        if self.tokens_per_example <= 0:
+            raise ValueError("tokens_per_example must be positive")
+        if (self.max_steps is None or self.max_steps <= 0) and not self.num_examples:
+            raise ValueError("need num_examples (with epochs) or a positive max_steps")
+        if self.per_device_batch_size < 1 or self.grad_accum < 1:
+            raise ValueError("batch size and gradient accumulation must be >= 1")
+
+    def flops_per_token(self) -> float:
+        """Training FLOPs per processed token.
+
+        Dense matmuls: forward 2N; backward 2N for the activation gradients plus 2N for the
+        weight gradients, which a LoRA run needs only for its adapters (6T).  Gradient
+        checkpointing recomputes the forward once more (+2N).  Attention scores and the
+        weighted sum add 4 x seq x d_attn per layer forward (no causal halving), x3 for
+        training, x4 with recompute.  Basis: the 2N/6N counts of Kaplan et al. and the JAX
+        scaling book's "All the transformer math"; the LoRA split is derived from them.
+        """
+        n = float(self.params_total - self.embedding_params)
+        t = float(self.params_trainable)
+        gc = 1.0 if self.gradient_checkpointing else 0.0
+        if self.lora:
+            dense = (4.0 + 2.0 * gc) * n + (6.0 + 2.0 * gc) * t
+        else:
+            dense = (6.0 + 2.0 * gc) * n
+        d_attn = float(self.attention_dim or self.hidden_size)
+        attn_fwd = 4.0 * self.tokens_per_example * d_attn * self.num_layers
+        return dense + attn_fwd * (3.0 + gc)
+
+    def steps(self, world_size: int) -> int:
+        """Optimizer steps on ``world_size`` data-parallel GPUs (Trainer's rounding)."""
+        if self.max_steps is not None and self.max_steps > 0:
+            return self.max_steps
+        assert self.num_examples is not None
+        per_device_batches = math.ceil(
+            self.num_examples / (self.per_device_batch_size * world_size)
+        )
+        per_epoch = max(per_device_batches // self.grad_accum, 1)
+        return max(math.ceil(self.epochs * per_epoch), 1)
+
+    def examples(self, world_size: int) -> float:
+        """Examples processed (with repeats across epochs)."""
+        if self.max_steps is not None and self.max_steps > 0:
+            return float(self.max_steps * self.per_device_batch_size * self.grad_accum * world_size)
+        assert self.num_examples is not None
+        return self.num_examples * self.epochs
+
+    def checkpoint_bytes(self) -> float:
+        """Bytes one Trainer checkpoint writes: fp32 trainable weights + two Adam moments.
+
+        12 bytes per trainable parameter (4 weight + 8 optimizer); a full fine-tune saves the
+        whole model, a LoRA run only the adapters and their optimizer state.
+        """
+        return 12.0 * self.params_trainable
