@@ -30,7 +30,20 @@ class LoadedSpec:
     path: Path
     spec: JobSpec
     lines: dict[str, int] = field(default_factory=dict)
-    text: str | None = None
+    kind: str = "spec"
+    """What the source was: "spec", or a reader's kind ("python", "notebook", "axolotl", ...)."""
+    cells: dict[str, int] = field(default_factory=dict)
+    """Notebook cell index of each dotted key, for sources read from a notebook."""
+    stated: set[str] | None = None
+    """Dotted keys the source really stated; None for a spec, where unstated keys take defaults.
+    Readers of partial sources (a script with only TrainingArguments) set it, so rules can tell
+    an unknown fact from a default."""
+    notes: list[str] = field(default_factory=list)
+    """What a reader could not resolve (e.g. a value computed at run time)."""
+    trainer_config: str = "TrainingArguments"
+    """The arguments class the training keys are for (TRL's SFTConfig, DPOConfig, ...)."""
+    extra_training_fields: set[str] = field(default_factory=set)
+    """Fields that class adds to TrainingArguments (read from its own field snapshot)."""
 
     def line_of(self, key: str) -> int | None:
         """Line of a dotted key, or of its nearest written parent; None if nothing matches."""
@@ -191,9 +204,11 @@ def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
     """Unknown model or instance type: usable input is impossible, so exit 2 with a suggestion."""
     file = str(doc.path)
     issues: list[SpecIssue] = []
-    if spec.model is not None:
-        import memplan
+    import costmodel
+    import memplan
 
+    # TODO(lead): drop these hasattr guards once memplan and costmodel have landed.
+    if spec.model is not None and hasattr(memplan, "load_architecture"):
         base = doc.path.parent
         name = spec.model.name
         local = (base / name) if not Path(name).is_absolute() else Path(name)
@@ -203,9 +218,11 @@ def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
         except memplan.UnknownModelError as exc:
             hint = f" (did you mean `{exc.suggestions[0]}`?)" if exc.suggestions else ""
             issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", f"{exc}{hint}"))
-    if spec.compute is not None and spec.compute.instance_type:
-        import costmodel
-
+    if (
+        spec.compute is not None
+        and spec.compute.instance_type
+        and hasattr(costmodel, "load_catalog")
+    ):
         try:
             costmodel.load_catalog().instance(spec.compute.instance_type)
         except costmodel.UnknownInstanceError as exc:

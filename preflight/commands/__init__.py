@@ -1,0 +1,1 @@
+"""One module per ``preflight`` subcommand; each is thin: parse, call one function, render, exit."""

@@ -1,0 +1,79 @@
+"""``check``: the one place that composes spec, memplan, costmodel, the rules and the AWS audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .engine import run_rules
+from .plan import Plan
+from .report import Report
+from .spec import LoadedSpec
+
+
+def build_plan(loaded: LoadedSpec) -> Plan:
+    """Resolve a spec into a plan: memory estimate and duration/cost, where the spec allows."""
+    plan = Plan(loaded)
+    plan.memory, plan.memory_note = _memory(loaded)
+    plan.cost, plan.cost_note = _cost(loaded)
+    return plan
+
+
+def _memory(loaded: LoadedSpec) -> tuple[Any | None, str | None]:
+    try:  # TODO(lead): drop this guard once preflight/memory.py has landed
+        from .memory import plan_memory
+    except ImportError:
+        return None, "memory estimate not available in this build"
+    return plan_memory(loaded)
+
+
+def _cost(loaded: LoadedSpec) -> tuple[dict[str, Any] | None, str | None]:
+    try:  # TODO(lead): drop this guard once preflight/cost.py has landed
+        from .cost import cost_summary
+    except ImportError:
+        return None, "cost estimate not available in this build"
+    summary = cost_summary(loaded)
+    if summary is None:
+        return None, "the spec lacks model, data size or instance"
+    return summary, None
+
+
+def check_plan(plan: Plan, *, aws: bool = False, aws_session: Any = None) -> list[Any]:
+    """All findings for one plan (rules, plus the AWS audit when asked)."""
+    if aws:
+        from .aws import gather_facts
+
+        plan.aws = gather_facts(plan, session=aws_session)
+    return run_rules(plan)
+
+
+def check(
+    target: str | Path | LoadedSpec | list[str | Path],
+    *,
+    aws: bool = False,
+    aws_session: Any = None,
+    input_format: str | None = None,
+) -> Report:
+    """Check one or more sources and return one Report over all of them.
+
+    ``target`` is a path (spec, and the other formats the readers know), a list of paths, or an
+    already loaded spec. Raises ``preflight.spec.SpecError`` when an input cannot be used.
+    """
+    from .readers import read_sources
+
+    if isinstance(target, LoadedSpec):
+        sources = [target]
+        label = str(target.path)
+    else:
+        paths = [Path(p) for p in (target if isinstance(target, list) else [target])]
+        sources = read_sources(paths, input_format=input_format)
+        label = ", ".join(str(p) for p in paths)
+    report = Report(spec=label, files=[str(s.path) for s in sources])
+    for loaded in sources:
+        plan = build_plan(loaded)
+        report.findings.extend(check_plan(plan, aws=aws, aws_session=aws_session))
+        report.notes.extend(f"{loaded.path}: {n}" for n in loaded.notes)
+        if len(sources) == 1:
+            report.memory = plan.memory.to_json() if plan.memory is not None else None
+            report.cost = plan.cost
+    return report

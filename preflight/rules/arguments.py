@@ -1,0 +1,128 @@
+"""PF5xx: training arguments that the installed (or target) transformers does not accept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from ..findings import Finding, Severity
+from ..spec.training_fields import training_fields
+from ..suggest import nearest
+from .base import Rule
+
+if TYPE_CHECKING:
+    from ..plan import Plan
+
+
+@lru_cache(maxsize=1)
+def removed_arguments() -> dict[str, dict[str, Any]]:
+    """The removed-in-v5 table, ``preflight/data/removed_training_args.yaml``."""
+    from ruamel.yaml import YAML
+
+    text = resources.files("preflight.data").joinpath("removed_training_args.yaml").read_text()
+    data: dict[str, dict[str, Any]] = YAML(typ="safe").load(text)
+    return data
+
+
+class RemovedTrainingArgument(Rule):
+    """
+    What it does:
+    Flags `training:` keys that transformers v5 removed, and names what replaces them.
+
+    Why is this bad?
+    transformers v5 dropped these arguments without a deprecation cycle: passing one raises
+    `TypeError: TrainingArguments.__init__() got an unexpected keyword argument` when the job
+    starts, after the instance has been paid for and the image pulled.
+
+    Example:
+    ```yaml
+    training:
+      save_safetensors: true
+      evaluation_strategy: steps
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      eval_strategy: steps
+    ```
+
+    References:
+    - transformers MIGRATION_GUIDE_V5.md
+    - shared/research/trainer-and-lint-facts.md section 1.11 (field diff of 4.57.3 and 5.23.0)
+    """
+
+    id = "PF501"
+    name = "removed-training-argument"
+    severity = Severity.ERROR
+    title = "A training argument was removed in transformers v5"
+    fix = "Delete the key or use its replacement."
+    source_url = "https://github.com/huggingface/transformers/blob/main/MIGRATION_GUIDE_V5.md"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        table = removed_arguments()
+        fields = training_fields().fields
+        for key in sorted(plan.spec.training.stated):
+            entry = table.get(key)
+            if entry is None or key in fields:
+                continue
+            replacement = entry.get("replacement")
+            instead = f"; use `{replacement}` instead" if replacement else ""
+            yield self.finding(
+                f"training.{key}",
+                f"`{key}` was removed in transformers {entry['removed_in']} "
+                f"(TypeError at start){instead}",
+                fix=entry.get("note") or self.fix,
+            )
+
+
+class UnknownTrainingArgument(Rule):
+    """
+    What it does:
+    Flags `training:` keys that are not `TrainingArguments` fields, with the nearest real name.
+
+    Why is this bad?
+    A misspelt key is either a TypeError at start (TrainingArguments) or, worse, silently
+    dropped by a config loader, so `save_total_limt: 100` leaves Trainer's own setting in force
+    for a whole run.
+
+    Example:
+    ```yaml
+    training:
+      save_total_limt: 100
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      save_total_limit: 100
+    ```
+
+    References:
+    - https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments
+    """
+
+    id = "PF502"
+    name = "unknown-training-argument"
+    severity = Severity.ERROR
+    title = "A training argument is not a TrainingArguments field"
+    fix = "Correct the spelling or delete the key."
+    source_url = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        table = training_fields()
+        removed = removed_arguments()
+        extra_ok = plan.loaded.extra_training_fields
+        for key in sorted(plan.spec.training.stated):
+            if key in table.fields or key in removed or key in extra_ok:
+                continue
+            close = nearest(key, table.fields)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            yield self.finding(
+                f"training.{key}",
+                f"`{key}` is not a {plan.loaded.trainer_config} field "
+                f"(transformers {table.version}){hint}",
+                fix=f"Rename it to `{close[0]}`." if close else self.fix,
+            )
