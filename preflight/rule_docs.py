@@ -8,7 +8,7 @@ from .rules import FAMILIES, Rule, all_rules
 def rule_page(cls: type[Rule]) -> str:
     """One rule's page in markdown."""
     silence = (
-        "Can be silenced with `ignore: [{rule: %s, reason: ...}]`." % cls.id
+        f"Can be silenced with `ignore: [{{rule: {cls.id}, reason: ...}}]`."
         if cls.silenceable
         else "**Cannot be silenced**: losing the job's work is never an accepted risk."
     )
