@@ -5,7 +5,14 @@ spec files, and imports boto3 and matplotlib only inside the functions that need
 """
 
 from costmodel.catalog import GPU, Calibration, Catalog, InstanceType, Price, load_catalog
-from costmodel.compare import Comparison, Option, Recommendation, compare, default_instances
+from costmodel.compare import (
+    DEFAULT_RESTART_MINUTES,
+    Comparison,
+    Option,
+    Recommendation,
+    compare,
+    default_instances,
+)
 from costmodel.duration import DurationEstimate, estimate_checkpoint_minutes, estimate_duration
 from costmodel.errors import (
     MissingPriceError,
@@ -27,6 +34,7 @@ from costmodel.spot import (
 from costmodel.workload import Workload
 
 __all__ = [
+    "DEFAULT_RESTART_MINUTES",
     "GPU",
     "Calibration",
     "Catalog",

@@ -178,12 +178,13 @@ def default_instances(catalog: Catalog, region: str) -> list[str]:
 
 
 def _fits(
-    fits: Mapping[str, bool] | Callable[[InstanceType], bool] | None, inst: InstanceType
+    fits: Mapping[str, bool] | Callable[[InstanceType], bool | None] | None, inst: InstanceType
 ) -> bool | None:
     if fits is None:
         return None
     if callable(fits):
-        return bool(fits(inst))
+        answer = fits(inst)
+        return None if answer is None else bool(answer)
     return fits.get(inst.name)
 
 
@@ -200,7 +201,7 @@ def compare(
     deadline_hours: float | None = None,
     budget_usd: float | None = None,
     max_run_hours: float | None = None,
-    fits: Mapping[str, bool] | Callable[[InstanceType], bool] | None = None,
+    fits: Mapping[str, bool] | Callable[[InstanceType], bool | None] | None = None,
     mfu: float | None = None,
     runs: int = 100_000,
     seed: int | None = 0,

@@ -1,0 +1,97 @@
+"""Live SageMaker on-demand prices from the AWS Price List API (``pricing.get_products``).
+
+The Price List API is served from us-east-1 whatever region you are pricing; SageMaker's
+service code is ``AmazonSageMaker``, instance rows have ``productFamily = ML Instance`` and
+the training meter is ``platoinstancetype = Training`` (filter set and response shape as
+recorded in catalog-facts.md section 5).  boto3 is imported only when a client is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+SERVICE_CODE = "AmazonSageMaker"
+PRICING_ENDPOINT_REGION = "us-east-1"
+
+
+class LivePriceError(RuntimeError):
+    """The Price List API could not be used (no boto3, no credentials, an API error)."""
+
+
+def make_client() -> Any:
+    """A boto3 pricing client on the us-east-1 endpoint (lazy import)."""
+    try:
+        import boto3  # type: ignore[import-untyped, unused-ignore]
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise LivePriceError(
+            "--live-prices needs boto3: pip install 'preflight-toolkit[aws]'"
+        ) from exc
+    return boto3.client("pricing", region_name=PRICING_ENDPOINT_REGION)
+
+
+def _filters(instance: str, region: str) -> list[dict[str, str]]:
+    pairs = {
+        "productFamily": "ML Instance",
+        "regionCode": region,
+        "instanceName": instance,
+        "platoinstancetype": "Training",
+    }
+    return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in pairs.items()]
+
+
+def parse_on_demand_usd(price_list_item: str | dict[str, Any]) -> float | None:
+    """The hourly USD rate of one ``PriceList`` entry (a JSON string in the real API)."""
+    item = json.loads(price_list_item) if isinstance(price_list_item, str) else price_list_item
+    for term in item.get("terms", {}).get("OnDemand", {}).values():
+        for dim in term.get("priceDimensions", {}).values():
+            usd = dim.get("pricePerUnit", {}).get("USD")
+            if usd is not None and dim.get("unit", "Hrs") in ("Hrs", "Hours", "hour"):
+                value = float(usd)
+                if value > 0:
+                    return value
+    return None
+
+
+def fetch_on_demand_prices(
+    instances: Iterable[str], region: str, client: Any | None = None
+) -> dict[str, float]:
+    """SageMaker training on-demand $/hour for each instance type that the API prices.
+
+    Types the API has no row for are left out (the bundled figure then stands).  Raises
+    :class:`LivePriceError` on credential or API errors, with the AWS message.
+    """
+    cli = client if client is not None else make_client()
+    try:
+        from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+            BotoCoreError,
+            ClientError,
+        )
+    except ImportError as exc:  # pragma: no cover
+        raise LivePriceError("--live-prices needs boto3/botocore") from exc
+    out: dict[str, float] = {}
+    for name in instances:
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "ServiceCode": SERVICE_CODE,
+                "Filters": _filters(name, region),
+                "FormatVersion": "aws_v1",
+                "MaxResults": 100,
+            }
+            if token:
+                kwargs["NextToken"] = token
+            try:
+                resp = cli.get_products(**kwargs)
+            except (BotoCoreError, ClientError) as exc:
+                raise LivePriceError(f"AWS Price List API: {exc}") from exc
+            for item in resp.get("PriceList", []):
+                usd = parse_on_demand_usd(item)
+                if usd is not None:
+                    # Several SKUs can match; keep the lowest Training rate.
+                    out[name] = min(usd, out.get(name, usd))
+            token = resp.get("NextToken")
+            if not token:
+                break
+    return out

@@ -1,0 +1,311 @@
+"""Glue between a job spec and costmodel: spec -> Workload, and the ``cost`` object of reports.
+
+costmodel knows nothing of YAML; this module reads a :class:`~preflight.spec.LoadedSpec`, asks
+memplan for the parameter counts and layer sizes, and hands costmodel plain numbers.
+
+Tokens the GPU processes: ``data.num_examples x tokens_per_example x num_train_epochs``, or
+``max_steps x batch x grad-accum x GPUs x tokens_per_example`` when ``max_steps`` is set (as in
+the Trainer).  ``tokens_per_example`` is ``data.avg_tokens`` capped by ``data.max_length``
+(dynamic padding); without ``avg_tokens`` it is ``max_length``, an upper bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import costmodel
+from costmodel import Catalog, Comparison, InstanceType, Workload
+
+from .spec import LoadedSpec, SpecIssue
+
+#: Monte Carlo runs behind the P90 figures of ``preflight check`` (compare uses 100,000).
+SUMMARY_RUNS = 20_000
+
+
+@dataclass(frozen=True)
+class MissingFacts:
+    """What the spec would need to state for a cost estimate, as spec issues."""
+
+    issues: list[SpecIssue]
+
+
+def _issue(loaded: LoadedSpec, key: str, message: str) -> SpecIssue:
+    return SpecIssue(str(loaded.path), loaded.line_of(key), key, message)
+
+
+def _model_target(loaded: LoadedSpec, name: str) -> str:
+    """A model name, or a local config dir resolved against the spec's folder."""
+    local = Path(name) if Path(name).is_absolute() else loaded.path.parent / name
+    return str(local) if local.is_dir() else name
+
+
+def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
+    """The spec's :class:`costmodel.Workload`, or the keys it lacks for one."""
+    import memplan
+
+    spec = loaded.spec
+    issues: list[SpecIssue] = []
+    if spec.model is None:
+        issues.append(_issue(loaded, "model.name", "needed to count the model's FLOPs"))
+    data = spec.data
+    tr = spec.training
+    max_steps = int(tr.get("max_steps", -1) or -1)
+    if data is None or (data.avg_tokens is None and data.max_length is None):
+        issues.append(
+            _issue(loaded, "data.avg_tokens", "needed (or data.max_length) to count tokens")
+        )
+    if max_steps <= 0 and (data is None or not data.num_examples):
+        issues.append(
+            _issue(loaded, "data.num_examples", "needed (or training.max_steps) to count steps")
+        )
+    if issues or spec.model is None or data is None:
+        return MissingFacts(issues)
+    try:
+        arch = memplan.load_architecture(_model_target(loaded, spec.model.name))
+    except memplan.UnknownModelError as exc:
+        return MissingFacts([_issue(loaded, "model.name", str(exc))])
+    lora_setup = None
+    if spec.lora is not None:
+        lora_setup = memplan.LoraSetup(
+            r=spec.lora.r,
+            target_modules=tuple(spec.lora.target_modules),
+            alpha=float(spec.lora.alpha),
+            dropout=float(spec.lora.dropout),
+        )
+    try:
+        counts = memplan.count_params(arch, lora_setup)
+    except ValueError as exc:
+        return MissingFacts([_issue(loaded, "lora.target_modules", str(exc))])
+    if data.avg_tokens is not None:
+        tok = float(data.avg_tokens)
+        if data.max_length is not None:
+            tok = min(tok, float(data.max_length))
+    else:
+        assert data.max_length is not None
+        tok = float(data.max_length)
+    embedding = 0 if arch.tie_word_embeddings else int(counts.embedding)
+    return Workload(
+        params_total=int(counts.total),
+        params_trainable=int(counts.trainable),
+        num_layers=arch.num_hidden_layers,
+        hidden_size=arch.hidden_size,
+        attention_dim=arch.q_dim,
+        embedding_params=embedding,
+        tokens_per_example=tok,
+        num_examples=data.num_examples,
+        epochs=float(tr.get("num_train_epochs", 3.0) or 3.0),
+        max_steps=max_steps if max_steps > 0 else None,
+        per_device_batch_size=int(tr.get("per_device_train_batch_size", 8) or 8),
+        grad_accum=int(tr.get("gradient_accumulation_steps", 1) or 1),
+        lora=spec.lora is not None,
+        gradient_checkpointing=bool(tr.get("gradient_checkpointing", False)),
+    )
+
+
+def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
+    """Whether one training step fits the instance's GPU memory (memplan), None if unknown."""
+    try:
+        import memplan
+        from memplan.setup import TrainingSetup, optimizer_kind
+
+        estimate = memplan.estimate  # type: ignore[attr-defined]
+    except (ImportError, AttributeError):
+        return None
+    spec = loaded.spec
+    if spec.model is None:
+        return None
+    try:
+        arch = memplan.load_architecture(_model_target(loaded, spec.model.name))
+        tr = spec.training
+        data = spec.data
+        seq = (data.max_length if data else None) or 512
+        lora = None
+        if spec.lora is not None:
+            lora = memplan.LoraSetup(
+                r=spec.lora.r,
+                target_modules=tuple(spec.lora.target_modules),
+                alpha=float(spec.lora.alpha),
+                dropout=float(spec.lora.dropout),
+            )
+        mixed: Literal["no", "fp16", "bf16"] = (
+            "bf16" if tr.get("bf16") else ("fp16" if tr.get("fp16") else "no")
+        )
+        compute = spec.compute
+        setup = TrainingSetup(
+            arch=arch,
+            batch_size=int(tr.get("per_device_train_batch_size", 8) or 8),
+            seq_len=int(seq),
+            weight_dtype=spec.model.dtype,
+            mixed_precision=mixed,
+            lora=lora,
+            gradient_checkpointing=bool(tr.get("gradient_checkpointing", False)),
+            optimizer=optimizer_kind(str(tr.get("optim", "adamw_torch"))),
+            attn_implementation=spec.model.attn_implementation,
+            distributed=compute.distributed if compute else "none",
+            num_gpus=instance.gpu_count * (compute.instance_count if compute else 1),
+            capacity_gib=instance.gpu_memory_gib,
+            gpu_name=instance.gpu,
+            gradient_accumulation_steps=int(tr.get("gradient_accumulation_steps", 1) or 1),
+        )
+        fits = estimate(setup).fits
+    except (ValueError, memplan.UnknownModelError):
+        return None
+    return None if fits is None else bool(fits)
+
+
+def compare_spec(
+    loaded: LoadedSpec,
+    instances: Sequence[str] | None = None,
+    *,
+    mtbf_hours: float | None = None,
+    checkpoint_minutes: float | None = None,
+    restart_minutes: float | None = None,
+    mfu: float | None = None,
+    runs: int = 100_000,
+    catalog: Catalog | None = None,
+    check_memory: bool = True,
+) -> Comparison | MissingFacts:
+    """``costmodel.compare`` for a spec: its instance first, its deadline, budget and runtime cap."""
+    work = workload_from_spec(loaded)
+    if isinstance(work, MissingFacts):
+        return work
+    cat = catalog or costmodel.load_catalog()
+    spec = loaded.spec
+    compute = spec.compute
+    budget = spec.budget
+    primary = compute.instance_type if compute is not None else None
+
+    def fits(inst: InstanceType) -> bool | None:
+        return memory_fits(loaded, inst)
+
+    return costmodel.compare(
+        work,
+        instances,
+        region=compute.region if compute is not None else "us-east-1",
+        instance_count=compute.instance_count if compute is not None else 1,
+        primary=primary,
+        mtbf_hours=mtbf_hours,
+        checkpoint_minutes=checkpoint_minutes,
+        restart_minutes=(
+            restart_minutes if restart_minutes is not None else costmodel.DEFAULT_RESTART_MINUTES
+        ),
+        deadline_hours=budget.deadline_hours if budget is not None else None,
+        budget_usd=budget.max_cost_usd if budget is not None else None,
+        max_run_hours=compute.max_run_hours if compute is not None else None,
+        fits=fits if check_memory else None,
+        mfu=mfu,
+        runs=runs,
+        catalog=cat,
+    )
+
+
+def _save_every_steps(loaded: LoadedSpec, total_steps: int) -> int | None:
+    """Steps between checkpoints the Trainer would use (None for save_strategy "no")."""
+    tr = loaded.spec.training
+    strategy = str(tr.get("save_strategy", "steps") or "steps").lower()
+    if strategy in ("no", "savestrategy.no"):
+        return None
+    if strategy in ("epoch", "savestrategy.epoch"):
+        epochs = float(tr.get("num_train_epochs", 3.0) or 3.0)
+        return max(int(total_steps / max(epochs, 1.0)), 1)
+    steps = tr.get("save_steps", 500)
+    if steps is None:
+        return None
+    value = float(steps)
+    if 0 < value < 1:  # a ratio of total steps, as the Trainer allows
+        return max(int(value * total_steps), 1)
+    return max(int(value), 1)
+
+
+def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
+    """The DESIGN.md ``cost`` object for ``preflight check``, or None when it cannot be computed.
+
+    Keys: ``hours`` (expected wall hours in the spec's market), ``on_demand_usd``,
+    ``spot_expected_usd``, ``recommendation`` ("spot" or "on-demand" for the spec's instance),
+    ``recommendation_reason``, ``optimal_save_steps``, ``optimal_interval_minutes``,
+    ``save_steps`` (what the spec's Trainer would use) and ``save_interval_minutes``,
+    ``first_checkpoint_hours``, ``seconds_per_step``, ``total_steps``, ``compute_hours``,
+    ``spot_p90_hours``, ``spot_p90_usd``, ``max_run_hours`` with ``exceeds_max_run``,
+    ``budget_usd`` with ``exceeds_budget``, ``deadline_hours`` with ``deadline_risk``, ``market``,
+    ``instance_type``, ``region``, ``throughput_basis``, ``price_source``.
+    """
+    spec = loaded.spec
+    compute = spec.compute
+    if compute is None or compute.provider != "sagemaker" or not compute.instance_type:
+        return None
+    try:
+        cmp = compare_spec(loaded, [compute.instance_type], runs=SUMMARY_RUNS, check_memory=False)
+    except (ValueError, costmodel.UnknownInstanceError):
+        return None
+    if isinstance(cmp, MissingFacts) or cmp.primary is None:
+        return None
+    od = cmp.option(cmp.primary, "on-demand")
+    sp = cmp.option(cmp.primary, "spot")
+    if od is None or sp is None:
+        return None
+    dur = cmp.durations[cmp.primary]
+    market_row = sp if compute.spot else od
+    save_every = _save_every_steps(loaded, dur.total_steps)
+    first_ckpt = None
+    if save_every is not None and save_every <= dur.total_steps:
+        first_ckpt = dur.hours_for_steps(save_every)
+    budget = spec.budget
+    max_cost = budget.max_cost_usd if budget is not None else None
+    deadline = budget.deadline_hours if budget is not None else None
+    market_cost = market_row.p90_cost_usd
+    market_hours = market_row.p90_hours if compute.spot else od.expected_hours
+    rec = cmp.recommendation
+    return {
+        "instance_type": cmp.primary,
+        "region": cmp.region,
+        "market": "spot" if compute.spot else "on-demand",
+        "hours": round(market_row.expected_hours, 2),
+        "compute_hours": round(dur.hours, 2),
+        "on_demand_usd": round(od.expected_cost_usd, 2),
+        "spot_expected_usd": round(sp.expected_cost_usd, 2),
+        "spot_p90_usd": round(sp.p90_cost_usd, 2),
+        "spot_p90_hours": round(sp.p90_hours, 2),
+        "recommendation": rec.market or "on-demand",
+        "recommendation_reason": rec.reason,
+        "optimal_save_steps": cmp.checkpoint_save_steps,
+        "optimal_interval_minutes": (
+            round(cmp.checkpoint.minutes, 1) if cmp.checkpoint is not None else None
+        ),
+        "save_steps": save_every,
+        "save_interval_minutes": (
+            round(dur.hours_for_steps(save_every) * 60.0, 1) if save_every is not None else None
+        ),
+        "first_checkpoint_hours": None if first_ckpt is None else round(first_ckpt, 3),
+        "seconds_per_step": round(dur.seconds_per_step, 4),
+        "total_steps": dur.total_steps,
+        "max_run_hours": compute.max_run_hours,
+        "exceeds_max_run": market_hours > compute.max_run_hours,
+        "budget_usd": max_cost,
+        "exceeds_budget": None if max_cost is None else market_cost > max_cost,
+        "deadline_hours": deadline,
+        "deadline_risk": market_row.deadline_risk,
+        "throughput_basis": dur.throughput_basis,
+        "price_source": cmp.price_source,
+    }
+
+
+def duration_vs_max_run(summary: dict[str, Any]) -> tuple[float, float, bool]:
+    """(hours the job needs, compute.max_run_hours, whether it would be cut off)."""
+    hours = float(summary["spot_p90_hours"] if summary["market"] == "spot" else summary["hours"])
+    return hours, float(summary["max_run_hours"]), bool(summary["exceeds_max_run"])
+
+
+def cost_vs_budget(summary: dict[str, Any]) -> tuple[float, float | None, bool | None]:
+    """(P90 cost in the spec's market, budget.max_cost_usd, whether it is exceeded)."""
+    cost = float(
+        summary["spot_p90_usd"] if summary["market"] == "spot" else summary["on_demand_usd"]
+    )
+    return cost, summary["budget_usd"], summary["exceeds_budget"]
+
+
+def save_steps_vs_optimal(summary: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(the spec's steps between checkpoints, the optimal save_steps for its instance)."""
+    return summary["save_steps"], summary["optimal_save_steps"]
