@@ -1,0 +1,250 @@
+"""The Trainer callbacks every trainjob run gets, so nobody has to write them for a 7-day job.
+
+``CheckpointGuard`` validates each save the moment it is written (and logs it the way the seed's
+``CheckpointValidationCallback`` does), records it in the manifest, forces an early *canary*
+save so a broken save path shows in the first hour rather than on day 7, rotates old checkpoints
+only after a newer one has been proven valid, and runs a watchdog that warns when no checkpoint
+appeared in the expected time. ``ProgressCallback`` feeds the progress bar.
+
+This module imports transformers at the top: it is only imported by ``trainjob.run`` inside the
+functions that train.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from .checkpoints import folder_bytes, human_bytes, list_checkpoints, validate_checkpoint
+from .errors import RunFailed
+from .manifest import Manifest
+from .progress import ProgressState, Renderer
+
+log = logging.getLogger("trainjob")
+
+
+class CheckpointGuard(TrainerCallback):  # type: ignore[misc]
+    """Validate, record, rotate and watch checkpoints (rank 0 only writes)."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        manifest: Manifest,
+        plan: dict[str, Any],
+        *,
+        save_total_limit: int | None,
+        require_optimizer: bool,
+        save_steps: int | None,
+        canary_steps: int | None,
+        canary_seconds: float | None,
+        watchdog_factor: float = 2.0,
+        watchdog_poll_seconds: float = 30.0,
+        on_checkpoint: Callable[[int], None] | None = None,
+    ) -> None:
+        self.output_dir = output_dir
+        self.manifest = manifest
+        self.plan = plan
+        self.save_total_limit = save_total_limit
+        self.require_optimizer = require_optimizer
+        self.save_steps = save_steps
+        self.canary_steps = canary_steps
+        self.canary_seconds = canary_seconds
+        self.watchdog_factor = watchdog_factor
+        self.watchdog_poll_seconds = watchdog_poll_seconds
+        self.on_checkpoint = on_checkpoint
+        self.written: list[int] = []
+        self.best_checkpoint: str | None = None
+        self._canary_pending = canary_steps is not None or canary_seconds is not None
+        self._next_kind = "periodic"
+        self._start_step = 0
+        self._start_time = 0.0
+        self._last_ckpt_time = 0.0
+        self._step_seconds: float | None = None
+        self._last_step_time = 0.0
+        self._warned_at = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- Trainer events -------------------------------------------------------------------------
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        now = time.monotonic()
+        self._start_step = state.global_step
+        self._start_time = self._last_ckpt_time = self._last_step_time = now
+        if self.save_steps is not None and self.canary_steps is not None:
+            # A regular save that comes before the canary would is the canary.
+            if self.save_steps <= self.canary_steps:
+                self.canary_steps = None
+                if self.canary_seconds is None:
+                    self._canary_pending = False
+        if state.is_world_process_zero and self.watchdog_poll_seconds > 0:
+            self._thread = threading.Thread(
+                target=self._watch, name="trainjob-watchdog", daemon=True
+            )
+            self._thread.start()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        now = time.monotonic()
+        took = now - self._last_step_time
+        self._last_step_time = now
+        # Exponential average: cheap, and follows a job whose speed changes.
+        self._step_seconds = (
+            took if self._step_seconds is None else 0.9 * self._step_seconds + 0.1 * took
+        )
+        if self._canary_pending and not control.should_save:
+            steps = state.global_step - self._start_step
+            due = (self.canary_steps is not None and steps >= self.canary_steps) or (
+                self.canary_seconds is not None and now - self._start_time >= self.canary_seconds
+            )
+            if due:
+                control.should_save = True
+                self._next_kind = "canary"
+        elif control.should_save:
+            self._next_kind = "periodic"
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.best_model_checkpoint:
+            self.best_checkpoint = Path(state.best_model_checkpoint).name
+        if state.is_world_process_zero:
+            self.after_save(state.global_step, self._next_kind, epoch=state.epoch)
+        self._next_kind = "periodic"
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.stop_watchdog()
+
+    # -- the work -------------------------------------------------------------------------------
+
+    def after_save(self, step: int, kind: str, *, epoch: float | None = None) -> None:
+        """Validate ``checkpoint-<step>``; record it, or stop the run if the save path is broken."""
+        folder = self.output_dir / f"checkpoint-{step}"
+        check = validate_checkpoint(folder, require_optimizer=self.require_optimizer)
+        if not check.valid:
+            self.manifest.mark(folder.name, "invalid", "; ".join(check.problems))
+            self.manifest.save()
+            raise RunFailed(
+                f"CHECKPOINT INVALID: {folder}: {'; '.join(check.problems)}. The save path is "
+                "broken; stopping now rather than training on with nothing to resume from."
+            )
+        entry = self.manifest.record(folder, step=step, kind=kind, plan=self.plan)
+        self._canary_pending = False  # any valid save proves the save path
+        self.written.append(step)
+        self._last_ckpt_time = time.monotonic()
+        epoch_text = f"{epoch:.2f}" if epoch is not None else "-"
+        label = {"canary": " (canary: proves the save path early)", "sigterm": " (on SIGTERM)"}
+        log.info("[CHECK] CHECKPOINT SAVED: %s%s", folder, label.get(kind, ""))
+        log.info(
+            "   Step: %d  Epoch: %s  Total: %s", step, epoch_text, human_bytes(entry["total_bytes"])
+        )
+        for name, info in entry["files"].items():
+            if "/" not in name:
+                log.info("   [OK] %s: %s", name, human_bytes(info["bytes"]))
+        self._rotate(folder)
+        self.manifest.save()
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(step)
+
+    def _rotate(self, newest: Path) -> None:
+        """Apply the user's ``save_total_limit``, but only once ``newest`` is proven valid.
+
+        Trainer rotates inside ``_save_checkpoint``, before anything checks the new save; here
+        the limit is applied afterwards, and the best checkpoint (if tracked) is always kept.
+        """
+        limit = self.save_total_limit
+        if limit is None or limit <= 0:
+            return
+        others = [p for p in list_checkpoints(self.output_dir) if p != newest]
+        keep = max(limit - 1, 0)
+        protected = {self.best_checkpoint} if self.best_checkpoint else set()
+        surplus = [p for p in others if p.name not in protected]
+        excess = len(others) - keep
+        for path in surplus[: max(excess, 0)]:
+            size = folder_bytes(path)
+            shutil.rmtree(path)
+            self.manifest.mark(
+                path.name, "rotated", f"save_total_limit={limit}; newer {newest.name} validated"
+            )
+            log.info(
+                "rotation (save_total_limit=%d): removed %s (%s) after %s validated",
+                limit,
+                path.name,
+                human_bytes(size),
+                newest.name,
+            )
+
+    def expected_interval(self) -> float | None:
+        """Seconds within which the next checkpoint should appear, or None if unknown yet."""
+        if self._step_seconds is None:
+            return None
+        steps = [
+            s for s in (self.save_steps, self.canary_steps if self._canary_pending else None) if s
+        ]
+        limits = [s * self._step_seconds for s in steps]
+        if self._canary_pending and self.canary_seconds is not None:
+            limits.append(self.canary_seconds)
+        if not limits:
+            return None
+        return min(limits) * self.watchdog_factor + 60.0
+
+    def overdue(self, now: float | None = None) -> float | None:
+        """Seconds since the last checkpoint if that is longer than expected, else None."""
+        expected = self.expected_interval()
+        now = time.monotonic() if now is None else now
+        since = now - self._last_ckpt_time
+        if expected is not None and since > expected:
+            return since
+        return None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.watchdog_poll_seconds):
+            since = self.overdue()
+            if since is not None and time.monotonic() - self._warned_at > since / 2:
+                self._warned_at = time.monotonic()
+                expected = self.expected_interval() or 0.0
+                log.warning(
+                    "WATCHDOG: no checkpoint for %.0f min (expected one within %.0f min at the "
+                    "current step time); check save_strategy/save_steps and the output dir %s",
+                    since / 60,
+                    expected / 60,
+                    self.output_dir,
+                )
+
+    def stop_watchdog(self) -> None:
+        self._stop.set()
+
+
+class ProgressCallback(TrainerCallback):  # type: ignore[misc]
+    """Feeds ProgressState from Trainer events; the Renderer shows it."""
+
+    def __init__(self, state: ProgressState, renderer: Renderer) -> None:
+        self.state = state
+        self.renderer = renderer
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.state.max_steps = state.max_steps
+        self.state.step = self.state.first_step = state.global_step
+        self.state.tokens_seen = self.state.tokens_at_start = int(state.num_input_tokens_seen or 0)
+        self.state.train_started = time.monotonic()
+        if state.is_world_process_zero:
+            self.renderer.start()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.state.step = state.global_step
+        self.state.tokens_seen = int(state.num_input_tokens_seen or 0)
+        if state.is_world_process_zero and self.renderer.live:
+            self.renderer.update(logged=False)
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+        if logs and "loss" in logs:
+            self.state.loss = float(logs["loss"])
+            if state.is_world_process_zero:
+                self.renderer.update(logged=True)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.renderer.stop()

@@ -1,0 +1,233 @@
+"""Checkpoints that cannot lie: validate a ``checkpoint-N`` folder, find the newest valid one, and
+move broken ones aside.
+
+Trainer's own resume (``get_last_checkpoint``) takes the highest-numbered folder without looking
+inside it, so a save cut short by a kill, a full disk or a spot reclaim crashes the resume, and the
+v5 JIT sentinel ``checkpoint-is-incomplete.txt`` is written but never read. Everything here is
+plain file inspection (no torch): the safetensors header says whether the tensor data is all
+there, ``optimizer.pt`` is a zip whose central directory is at the end of the file, and
+``trainer_state.json`` is written last (transformers 5.x ``_save_checkpoint`` order: weights,
+optimizer/scheduler/RNG, then state), so its ``global_step`` matching the folder name is the
+completion mark.
+
+Nothing is ever deleted here: on SageMaker a local delete in the checkpoint dir deletes in S3 as
+well, so a broken checkpoint is renamed to ``quarantine-checkpoint-N-<reason>``, outside the
+``checkpoint-*`` glob that rotation and resume read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+SENTINEL = "checkpoint-is-incomplete.txt"
+STATE_FILE = "trainer_state.json"
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+FULL_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+@dataclass
+class CheckpointCheck:
+    """The verdict on one checkpoint folder: valid, or the reasons it is not."""
+
+    path: Path
+    step: int
+    problems: list[str] = field(default_factory=list)
+    kind: str = "unknown"  # "adapter" or "full"
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def reason_slug(self) -> str:
+        """A short folder-name-safe reason, for the quarantine name."""
+        first = self.problems[0] if self.problems else "invalid"
+        slug = re.sub(r"[^a-z0-9]+", "-", first.lower()).strip("-")
+        return slug[:40] or "invalid"
+
+
+def checkpoint_step(path: Path) -> int | None:
+    """N for a folder named ``checkpoint-N``, else None."""
+    match = CHECKPOINT_RE.match(path.name)
+    return int(match.group(1)) if match else None
+
+
+def list_checkpoints(output_dir: Path) -> list[Path]:
+    """Every ``checkpoint-N`` folder in ``output_dir``, oldest step first."""
+    if not output_dir.is_dir():
+        return []
+    found = [p for p in output_dir.iterdir() if p.is_dir() and checkpoint_step(p) is not None]
+    return sorted(found, key=lambda p: checkpoint_step(p) or 0)
+
+
+def validate_checkpoint(path: Path, *, require_optimizer: bool = True) -> CheckpointCheck:
+    """Check one checkpoint folder the way a resume would need it, without loading tensors.
+
+    ``require_optimizer`` is False only for ``save_only_model=True`` runs, whose checkpoints hold
+    no optimizer by design (and restart AdamW and the LR schedule on resume).
+    """
+    step = checkpoint_step(path)
+    check = CheckpointCheck(path=path, step=step if step is not None else -1)
+    problems = check.problems
+    if step is None:
+        problems.append(f"folder name {path.name!r} is not checkpoint-<step>")
+        return check
+    if not path.is_dir():
+        problems.append("not a directory")
+        return check
+    if (path / SENTINEL).exists():
+        problems.append("incomplete JIT save (checkpoint-is-incomplete.txt present)")
+
+    state_path = path / STATE_FILE
+    if not state_path.is_file():
+        problems.append("trainer_state.json missing (save did not finish)")
+    else:
+        try:
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+            saved_step = state.get("global_step") if isinstance(state, dict) else None
+            if saved_step != step:
+                problems.append(
+                    f"global_step {saved_step} in trainer_state.json, folder says {step}"
+                )
+        except (OSError, ValueError) as exc:
+            problems.append(f"trainer_state.json does not parse ({_short(exc)})")
+
+    adapter = next((path / n for n in ADAPTER_WEIGHTS if (path / n).is_file()), None)
+    if adapter is not None:
+        check.kind = "adapter"
+        _check_weights(adapter, problems)
+        config = path / "adapter_config.json"
+        if not config.is_file():
+            problems.append("adapter_config.json missing")
+        else:
+            try:
+                json.loads(config.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                problems.append(f"adapter_config.json does not parse ({_short(exc)})")
+    else:
+        full = next((path / n for n in FULL_WEIGHTS if (path / n).is_file()), None)
+        if full is None:
+            problems.append("no model weights (adapter_model.safetensors or model.safetensors)")
+        else:
+            check.kind = "full"
+            if full.suffix == ".safetensors":
+                _check_weights(full, problems)
+
+    if require_optimizer:
+        for name in ("optimizer.pt", "scheduler.pt"):
+            file = path / name
+            if not file.is_file():
+                problems.append(f"{name} missing")
+            elif not _is_complete_zip(file):
+                problems.append(f"{name} is truncated (not a complete torch.save archive)")
+    return check
+
+
+def _check_weights(path: Path, problems: list[str]) -> None:
+    if path.suffix != ".safetensors":
+        if path.stat().st_size == 0:
+            problems.append(f"{path.name} is empty")
+        return
+    error = safetensors_problem(path)
+    if error:
+        problems.append(f"{path.name}: {error}")
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """Why a .safetensors file is unusable (truncated, no tensors, all empty), or None.
+
+    The format is an 8-byte little-endian header length, a JSON header with each tensor's
+    ``data_offsets``, then the data; the file must be exactly as long as the largest end offset.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            raw = fh.read(8)
+            if len(raw) < 8:
+                return "truncated (no header)"
+            (header_len,) = struct.unpack("<Q", raw)
+            if header_len > size - 8:
+                return "truncated (header longer than file)"
+            header = json.loads(fh.read(header_len))
+    except (OSError, ValueError) as exc:
+        return f"unreadable ({_short(exc)})"
+    if not isinstance(header, dict):
+        return "header is not a mapping"
+    tensors = {k: v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+    if not tensors:
+        return "holds no tensors"
+    end = max(int(v.get("data_offsets", [0, 0])[1]) for v in tensors.values())
+    if end == 0:
+        return "all tensors are empty"
+    if 8 + header_len + end != size:
+        return f"truncated ({size} bytes, header promises {8 + header_len + end})"
+    return None
+
+
+def _is_complete_zip(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return bool(zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:80]
+
+
+def quarantine(check: CheckpointCheck) -> Path:
+    """Rename an invalid checkpoint out of the ``checkpoint-*`` glob; never delete it."""
+    base = f"quarantine-{check.path.name}-{check.reason_slug()}"
+    target = check.path.with_name(base)
+    n = 1
+    while target.exists():
+        n += 1
+        target = check.path.with_name(f"{base}-{n}")
+    check.path.rename(target)
+    return target
+
+
+@dataclass
+class ResumePoint:
+    """Where a run resumes from, and what had to be moved aside to get there."""
+
+    checkpoint: CheckpointCheck | None
+    quarantined: list[tuple[CheckpointCheck, Path]] = field(default_factory=list)
+
+
+def find_resume_point(output_dir: Path, *, require_optimizer: bool = True) -> ResumePoint:
+    """The newest valid checkpoint; every invalid one is quarantined (renamed, not deleted).
+
+    Invalid checkpoints older than the chosen one are moved aside too: Trainer's rotation would
+    otherwise count them as kept copies and delete good ones in their place.
+    """
+    point = ResumePoint(checkpoint=None)
+    for path in reversed(list_checkpoints(output_dir)):
+        check = validate_checkpoint(path, require_optimizer=require_optimizer)
+        if check.valid:
+            if point.checkpoint is None:
+                point.checkpoint = check
+        else:
+            point.quarantined.append((check, quarantine(check)))
+    return point
+
+
+def folder_bytes(path: Path) -> int:
+    """Total size of the files under ``path``."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"

@@ -1,0 +1,95 @@
+"""The checkpoint manifest: every checkpoint a run wrote, with file sizes, sha256 and the plan it
+was trained under.
+
+It lives next to the checkpoints (``trainjob-manifest.json`` in ``output_dir``), so on SageMaker
+it is synced to S3 with them and comes back after a spot restart; a resume compares the job it is
+about to run with the plan recorded for the checkpoint it resumes from. It is rewritten
+atomically (temp file + ``os.replace``) so a kill mid-write leaves the previous version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = "trainjob-manifest.json"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
+    """Relative path -> {bytes, sha256} for every file under ``folder``."""
+    out: dict[str, dict[str, Any]] = {}
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        out[file.relative_to(folder).as_posix()] = {
+            "bytes": file.stat().st_size,
+            "sha256": sha256_file(file),
+        }
+    return out
+
+
+class Manifest:
+    """Read-modify-write view of ``trainjob-manifest.json``."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.path = output_dir / MANIFEST_NAME
+        self.data: dict[str, Any] = {"version": 1, "checkpoints": {}, "events": []}
+        if self.path.is_file():
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict) and isinstance(loaded.get("checkpoints"), dict):
+                    self.data = loaded
+                    self.data.setdefault("events", [])
+            except (OSError, ValueError):
+                # A damaged manifest is kept aside, never overwritten silently.
+                self.path.rename(self.path.with_name(f"{MANIFEST_NAME}.damaged-{int(time.time())}"))
+
+    @property
+    def checkpoints(self) -> dict[str, dict[str, Any]]:
+        return self.data["checkpoints"]  # type: ignore[no-any-return]
+
+    def entry(self, name: str) -> dict[str, Any] | None:
+        return self.checkpoints.get(name)
+
+    def record(self, folder: Path, *, step: int, kind: str, plan: dict[str, Any]) -> dict[str, Any]:
+        """Record a validated checkpoint with its files' sizes and hashes."""
+        files = describe_files(folder)
+        entry = {
+            "step": step,
+            "kind": kind,
+            "status": "valid",
+            "files": files,
+            "total_bytes": sum(f["bytes"] for f in files.values()),
+            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "plan": plan,
+        }
+        self.checkpoints[folder.name] = entry
+        return entry
+
+    def mark(self, name: str, status: str, detail: str = "") -> None:
+        """Change a checkpoint's status (rotated, quarantined) and keep why."""
+        entry = self.checkpoints.setdefault(name, {"status": status})
+        entry["status"] = status
+        if detail:
+            entry["detail"] = detail
+
+    def event(self, text: str) -> None:
+        self.data["events"].append(
+            {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "text": text}
+        )
+
+    def save(self) -> None:
+        tmp = self.path.with_name(f".{MANIFEST_NAME}.tmp")
+        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path)
