@@ -1,0 +1,154 @@
+"""What autograd keeps alive between forward and backward, tensor by tensor, for one step.
+
+Each function returns an inventory: a dict from a tensor's role to its bytes, so the same tensor
+saved by two ops (the normed input of q, k and v) is counted once. The rules follow the code of
+transformers' Llama-family decoder layer, peft's LoRA ``Linear`` and torch autograd:
+
+- a linear layer keeps its input only when its weight is trained (the input is needed for the
+  weight's gradient), and under autocast it keeps the *cast* copy of the input;
+- a LoRA adapter keeps its own copy of the input: peft casts the input to the adapter's dtype
+  (fp32), dropout keeps a one-byte mask, and autocast keeps the cast-back copy for lora_A;
+- RMSNorm upcasts to fp32 and keeps that copy plus ``rsqrt`` of the variance;
+- SDPA/flash keep q, k, v (after RoPE), the output and a fp32 log-sum-exp per head and token;
+  eager attention keeps the fp32 softmax and its cast copy (``heads x seq x seq`` each) and
+  repeats K/V heads.
+
+The traced engine measures the same quantities on the real code; tests hold the two together.
+"""
+
+from __future__ import annotations
+
+from memplan.constants import BYTES
+from memplan.params import resolve_lora_targets
+from memplan.setup import TrainingSetup
+
+
+def _bytes(dtype: str) -> float:
+    return BYTES[dtype]
+
+
+def residual_bytes(setup: TrainingSetup) -> float:
+    """Bytes per element of the residual stream (the weights' float dtype)."""
+    if setup.weight_dtype in ("int8", "nf4"):
+        return _bytes(setup.compute_dtype)
+    return _bytes(setup.weight_dtype)
+
+
+def adapter_bytes(setup: TrainingSetup) -> float:
+    """peft upcasts adapters of 16-bit (and quantized) models to fp32 (autocast_adapter_dtype)."""
+    return 4.0
+
+
+def compute_bytes(setup: TrainingSetup) -> float:
+    return _bytes(setup.compute_dtype)
+
+
+def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
+    """Bytes one decoder layer keeps for backward when it is not checkpointed."""
+    arch = setup.arch
+    t = setup.tokens
+    h, i = arch.hidden_size, arch.intermediate_size
+    q, kv, heads = arch.q_dim, arch.kv_dim, arch.num_attention_heads
+    rd, cb = residual_bytes(setup), compute_bytes(setup)
+    autocast = setup.mixed_precision != "no"
+    full = setup.lora is None
+    targets = resolve_lora_targets(arch, setup.lora.target_modules) if setup.lora else ()
+    inv: dict[str, float] = {}
+
+    # RMSNorms: fp32 copy of the input (the input itself when already fp32) and rsqrt.
+    norm_names = ["input_norm", "post_attn_norm"]
+    if arch.model_type == "gemma2":
+        norm_names = ["input_norm", "post_attn_norm", "pre_ffn_norm", "post_ffn_norm"]
+    for name in norm_names:
+        inv[f"{name}.fp32_input"] = t * h * 4
+        inv[f"{name}.rsqrt"] = t * 4
+        if full:
+            # The normalised input, kept for the norm weight's gradient.
+            inv[f"{name}.normed"] = t * h * (4 if arch.model_type == "gemma2" else rd)
+    if arch.model_type == "gemma2":
+        # Gemma 2 norms compute in fp32 and cast back: the norm output fed to a linear layer
+        # (the sub-layer outputs are normed again before joining the residual).
+        pass
+
+    # Inputs of trained linear layers (full fine-tuning).
+    lin_in = {lin.name: lin.in_features for lin in arch.layer_linears()}
+    lin_out = {lin.name: lin.out_features for lin in arch.layer_linears()}
+    groups = _input_groups(arch.model_type)
+
+    def linear_input_key(name: str) -> str:
+        for key, members in groups.items():
+            if name in members:
+                return key
+        return name
+
+    for lin in arch.layer_linears():
+        key = linear_input_key(lin.name)
+        source_dtype = rd if key in ("attn_in", "mlp_in") else cb
+        if full:
+            if autocast and source_dtype != cb:
+                inv[f"{lin.name}.cast_input"] = t * lin.in_features * cb
+            elif not (key == "o_in" and setup.attn_implementation != "eager"):
+                # (SDPA's output already has the layout o_proj reads: no copy to keep.)
+                inv[f"{key}.input"] = t * lin.in_features * source_dtype
+        if lin.name in targets:
+            lora = setup.lora
+            assert lora is not None
+            f_in, f_out, r = lin.in_features, lin.out_features, lora.r
+            ab = adapter_bytes(setup)
+            if lora.dropout > 0:
+                inv[f"{lin.name}.lora_dropout_mask"] = t * f_in * 1
+            if autocast:
+                inv[f"{lin.name}.lora_cast_input"] = t * f_in * cb
+                inv[f"{lin.name}.lora_a_out"] = t * r * cb
+                inv[f"{lin.name}.lora_weight_casts"] = r * (f_in + f_out) * cb
+            else:
+                if lora.dropout > 0 or source_dtype != ab:
+                    inv[f"{lin.name}.lora_input"] = t * f_in * ab
+                else:
+                    inv[f"{key}.input"] = t * f_in * source_dtype
+                inv[f"{lin.name}.lora_a_out"] = t * r * ab
+    del lin_in, lin_out
+
+    # Autocast keeps a compute-dtype copy of every float weight it casts, and the matmul keeps it
+    # for backward (the gradient of the input needs the weight): a second copy of the layer.
+    if autocast and setup.weight_dtype in ("float32", "float16", "bfloat16"):
+        if _bytes(setup.weight_dtype) != cb:
+            inv["autocast_weight_copies"] = sum(lin.params for lin in arch.layer_linears()) * cb
+
+    # Attention core.
+    b, s = setup.batch_size, setup.seq_len
+    if setup.attn_implementation == "eager":
+        groups_kv = q  # K and V heads are repeated to the query heads
+        inv["attn.q_rope"] = t * q * cb
+        inv["attn.k_repeated"] = t * groups_kv * cb
+        inv["attn.v_repeated"] = t * groups_kv * cb
+        inv["attn.softmax_fp32"] = b * heads * s * s * 4
+        inv["attn.probs"] = b * heads * s * s * cb
+    else:
+        inv["attn.q_rope"] = t * q * cb
+        inv["attn.k_rope"] = t * kv * cb
+        inv["attn.v"] = t * kv * cb
+        inv["attn.out"] = t * q * cb
+        inv["attn.logsumexp"] = heads * t * 4
+    # MLP: gate and up outputs and the activation.
+    inv["mlp.gate_out"] = t * i * cb
+    inv["mlp.up_out"] = t * i * cb
+    inv["mlp.act_out"] = t * i * cb
+    return inv
+
+
+def _input_groups(model_type: str) -> dict[str, tuple[str, ...]]:
+    """Linear layers that read the same tensor (their saved input is shared)."""
+    if model_type == "phi3":
+        return {
+            "attn_in": ("qkv_proj",),
+            "o_in": ("o_proj",),
+            "mlp_in": ("gate_up_proj",),
+            "down_in": ("down_proj",),
+        }
+    return {
+        "attn_in": ("q_proj", "k_proj", "v_proj"),
+        "o_in": ("o_proj",),
+        "mlp_in": ("gate_proj", "up_proj"),
+        "down_in": ("down_proj",),
+    }

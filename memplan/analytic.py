@@ -1,0 +1,250 @@
+"""The analytic engine: the memory of a training step from the architecture alone, in microseconds.
+
+No torch import. The step is modelled phase by phase, as the traced engine measures it:
+
+- forward ends with the logits, their fp32 copy and the log-softmax live on top of every saved
+  activation;
+- backward starts with the loss gradients (fp32, vocab x tokens each) on top of the same
+  activations; with gradient checkpointing only each layer's input is kept and one layer is
+  recomputed at a time;
+- the optimizer step holds weights, gradients and optimizer state.
+
+From the second step on the optimizer state stays resident through forward and backward, and
+with gradient accumulation so do the gradients. The peak is the largest phase; CUDA context,
+cuBLAS workspace and allocator overhead are added on top (they are not tensor storage).
+"""
+
+from __future__ import annotations
+
+import math
+
+from memplan.activations import (
+    adapter_bytes,
+    compute_bytes,
+    layer_inventory,
+    residual_bytes,
+)
+from memplan.constants import (
+    ADAM8BIT_BLOCK,
+    ALLOCATOR_OVERHEAD_FRACTION,
+    BYTES,
+    CUBLAS_WORKSPACE_BYTES,
+    CUDA_CONTEXT_BYTES,
+    GIB,
+    INT8_ROW_SCALE_BYTES,
+    NF4_BLOCK,
+    NF4_DOUBLE_QUANT_BLOCK,
+)
+from memplan.params import ParamCounts, count_params
+from memplan.plan import MemoryPlan
+from memplan.setup import TrainingSetup
+
+SHARDS_STATES = frozenset({"zero1", "zero2", "zero3", "fsdp"})
+SHARDS_GRADS = frozenset({"zero2", "zero3", "fsdp"})
+SHARDS_WEIGHTS = frozenset({"zero3", "fsdp"})
+
+
+def weight_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
+    """Bytes of the base weights (quantized linear layers included) and LoRA adapters."""
+    arch = setup.arch
+    dense = counts.embedding + counts.lm_head + counts.norms
+    linear = counts.layer_linear
+    if setup.weight_dtype == "nf4":
+        per_block = 4 / NF4_BLOCK
+        if setup.double_quant:
+            per_block = 1 / NF4_BLOCK + 4 / (NF4_BLOCK * NF4_DOUBLE_QUANT_BLOCK)
+        linear_bytes = linear * (0.5 + per_block)
+        dense_bytes = dense * BYTES[setup.compute_dtype]
+    elif setup.weight_dtype == "int8":
+        rows = sum(lin.out_features for lin in arch.layer_linears()) * arch.num_hidden_layers
+        linear_bytes = linear * 1 + rows * INT8_ROW_SCALE_BYTES
+        dense_bytes = dense * BYTES[setup.compute_dtype]
+    else:
+        linear_bytes = linear * BYTES[setup.weight_dtype]
+        dense_bytes = dense * BYTES[setup.weight_dtype]
+    lora_bytes = counts.lora * adapter_bytes(setup) if setup.lora else 0
+    return int(linear_bytes + dense_bytes + lora_bytes)
+
+
+def trainable_dtype_bytes(setup: TrainingSetup) -> float:
+    """Bytes per trainable parameter (and per gradient element)."""
+    if setup.lora is not None:
+        return adapter_bytes(setup)
+    return BYTES[setup.weight_dtype]
+
+
+def optimizer_state_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
+    """Optimizer state for all trainable parameters, before any sharding."""
+    n = counts.trainable
+    pb = trainable_dtype_bytes(setup)
+    if setup.optimizer == "adamw":
+        # exp_avg and exp_avg_sq in the parameter's dtype (torch.optim.AdamW).
+        return int(2 * n * pb)
+    if setup.optimizer == "adamw_8bit":
+        return int(2 * n * (1 + 4 / ADAM8BIT_BLOCK))
+    if setup.optimizer == "sgd":
+        # The Trainer's "sgd" is torch.optim.SGD without momentum: no state.
+        return 0
+    # Adafactor (transformers): factored second moment, one row and one column vector per
+    # matrix, a full vector per 1-D parameter, no first moment (beta1=None).
+    return int(_adafactor_elements(setup) * pb)
+
+
+def _adafactor_elements(setup: TrainingSetup) -> int:
+    arch = setup.arch
+    layers = arch.num_hidden_layers
+    if setup.lora is not None:
+        counts = count_params(arch, setup.lora)
+        r = setup.lora.r
+        total = 0
+        for lin in arch.layer_linears():
+            if lin.name in counts.lora_targets:
+                # lora_A (r x in) and lora_B (out x r): rows + columns of each.
+                total += layers * ((r + lin.in_features) + (lin.out_features + r))
+        return total
+    h, v = arch.hidden_size, arch.vocab_size
+    total = 0
+    for lin in arch.layer_linears():
+        total += layers * (lin.in_features + lin.out_features)
+        if lin.bias:
+            total += layers * lin.out_features
+    total += (v + h) * (1 if arch.tie_word_embeddings else 2)
+    total += (arch.norms_per_layer * layers + 1) * h
+    return total
+
+
+def master_copy_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
+    """fp32 master weights: kept by DeepSpeed ZeRO and FSDP mixed precision for 16-bit params."""
+    if setup.distributed in SHARDS_STATES and trainable_dtype_bytes(setup) < 4:
+        return int(4 * counts.trainable)
+    return 0
+
+
+def logits_bytes(setup: TrainingSetup) -> float:
+    """Bytes per element of the LM head's output."""
+    if setup.mixed_precision != "no":
+        return compute_bytes(setup)
+    return residual_bytes(setup)
+
+
+def _head_terms(setup: TrainingSetup) -> tuple[float, float, float]:
+    """(saved, forward transient, backward transient) of embedding, final norm, LM head, loss."""
+    arch = setup.arch
+    t, h, v = setup.tokens, arch.hidden_size, arch.vocab_size
+    rd = residual_bytes(setup)
+    lb = logits_bytes(setup)
+    full = setup.lora is None
+    # The final norm keeps its fp32 input and rsqrt; with a trained LM head its input too.
+    saved = t * h * 4 + t * 4
+    if full:
+        saved += t * h * rd + t * h * (lb if setup.mixed_precision != "no" else rd)
+    upcast = 0 if lb == 4 else 4
+    autocast_head = 0.0
+    if setup.mixed_precision != "no" and setup.weight_dtype in ("float32", "float16", "bfloat16"):
+        if BYTES[setup.weight_dtype] != lb:
+            autocast_head = arch.vocab_size * h * lb  # compute-dtype copy of the LM head
+    saved += autocast_head
+    # Forward: logits, their fp32 copy and the log-softmax output are live together.
+    forward = t * v * (lb + upcast + 4)
+    # Backward: log-softmax output plus the two fp32 gradients of nll and log-softmax.
+    backward = t * v * 12
+    return saved, forward, backward
+
+
+def estimate(setup: TrainingSetup) -> MemoryPlan:
+    """Peak memory of one steady-state training step of ``setup`` on one GPU."""
+    arch = setup.arch
+    counts = count_params(arch, setup.lora)
+    n_gpu = setup.num_gpus if setup.distributed != "none" else 1
+    dist = setup.distributed
+
+    weights = weight_bytes(setup, counts)
+    trainable_weights = int(counts.trainable * trainable_dtype_bytes(setup))
+    grads = trainable_weights
+    states = optimizer_state_bytes(setup, counts) + master_copy_bytes(setup, counts)
+    if dist in SHARDS_WEIGHTS:
+        # Full shard: each GPU keeps 1/N and gathers one layer (plus one prefetched).
+        per_layer = (weights - trainable_weights * 0) / max(arch.num_hidden_layers, 1)
+        weights = int(weights / n_gpu + 2 * per_layer)
+    if dist in SHARDS_GRADS:
+        grads = int(grads / n_gpu)
+    if dist in SHARDS_STATES:
+        states = int(states / n_gpu)
+    ddp_buckets = grads if dist == "ddp" else 0
+
+    layers = arch.num_hidden_layers
+    inv = layer_inventory(setup)
+    per_layer = sum(inv.values())
+    head_saved, head_fwd, head_bwd = _head_terms(setup)
+    if setup.gradient_checkpointing:
+        # Each checkpointed layer keeps only its input hidden states.
+        kept = layers * setup.tokens * arch.hidden_size * residual_bytes(setup)
+        recompute = per_layer
+    else:
+        kept = layers * per_layer
+        recompute = 0.0
+    saved = kept + head_saved
+    resident_grads = grads if setup.gradient_accumulation_steps > 1 else 0
+
+    forward = weights + states + resident_grads + saved + head_fwd
+    backward_start = weights + states + resident_grads + saved + head_bwd
+    backward_recompute = weights + states + resident_grads + saved + recompute
+    # Full fine-tuning ends backward with every gradient allocated and little else.
+    backward_end = weights + states + grads if setup.lora is None else 0
+    backward = max(backward_start, backward_recompute, backward_end) + ddp_buckets
+    optimizer = weights + grads + states + ddp_buckets
+    phases = {"forward": forward, "backward": backward, "optimizer": optimizer}
+    top = max(phases, key=lambda p: phases[p])
+    tensor_peak = int(phases[top])
+
+    breakdown: dict[str, int] = {"weights": weights}
+    if top == "optimizer":
+        breakdown["gradients"] = grads + ddp_buckets
+        breakdown["optimizer"] = states
+    else:
+        breakdown["optimizer"] = states
+        if resident_grads or ddp_buckets:
+            breakdown["gradients"] = resident_grads + (ddp_buckets if top == "backward" else 0)
+        breakdown["activations"] = int(saved)
+        if top == "forward":
+            breakdown["logits_and_loss"] = int(head_fwd)
+        elif backward_start >= backward_recompute:
+            breakdown["logits_and_loss"] = int(head_bwd)
+        else:
+            breakdown["recompute"] = int(recompute)
+    allocator = int(tensor_peak * ALLOCATOR_OVERHEAD_FRACTION) + CUBLAS_WORKSPACE_BYTES
+    breakdown["allocator_and_workspace"] = allocator
+    breakdown["cuda_context"] = CUDA_CONTEXT_BYTES
+    total = sum(breakdown.values())
+    diff = tensor_peak + allocator + CUDA_CONTEXT_BYTES - total
+    if diff:
+        breakdown["weights"] += diff  # rounding only; keeps the breakdown summing to the peak
+
+    capacity = None if setup.capacity_gib is None else int(round(setup.capacity_gib * GIB))
+    notes: list[str] = []
+    if setup.weight_dtype == "float16" and setup.lora is None and setup.mixed_precision == "fp16":
+        notes.append(
+            "full fine-tuning of fp16 weights with fp16=True fails in the Trainer "
+            "('Attempting to unscale FP16 gradients'); load the model in float32 or use bf16"
+        )
+    if arch.max_position_embeddings and setup.seq_len > arch.max_position_embeddings:
+        notes.append(
+            f"seq_len {setup.seq_len} exceeds the model's max_position_embeddings "
+            f"{arch.max_position_embeddings}"
+        )
+    return MemoryPlan(
+        peak_bytes=tensor_peak + allocator + CUDA_CONTEXT_BYTES,
+        tensor_peak_bytes=tensor_peak,
+        breakdown=breakdown,
+        capacity_bytes=capacity,
+        total_params=counts.total,
+        trainable_params=counts.trainable,
+        peak_phase=top,
+        phase_peaks={k: int(v) for k, v in phases.items()},
+        notes=tuple(notes),
+    )
+
+
+def gib(n: float) -> float:
+    """Bytes to GiB (for callers that render)."""
+    return n / GIB if math.isfinite(n) else n
