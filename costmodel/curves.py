@@ -34,6 +34,7 @@ class Curve:
     points: list[CurvePoint]
     marker: float | None = None
     marker_label: str = ""
+    marker_unit: str = ""
 
 
 def cost_vs_interval(
@@ -66,7 +67,7 @@ def cost_vs_interval(
                 on_demand_usd=od,
             )
         )
-    return Curve("checkpoint interval (minutes)", pts, best * 60.0, "optimum")
+    return Curve("checkpoint interval (minutes)", pts, best * 60.0, "optimum", "min")
 
 
 def cost_vs_mtbf(
@@ -97,4 +98,4 @@ def cost_vs_mtbf(
                 on_demand_usd=od,
             )
         )
-    return Curve("mean time between interruptions (hours)", pts, m0, "assumed MTBF")
+    return Curve("mean time between interruptions (hours)", pts, m0, "assumed MTBF", "h")

@@ -49,14 +49,17 @@ def plot_curves(
             xs, [p.on_demand_usd for p in curve.points], color="#d62728", lw=2, label="on-demand"
         )
         if curve.marker is not None:
+            near = min(curve.points, key=lambda p: abs(p.x - (curve.marker or 0.0)))
             ax.axvline(curve.marker, color="#2ca02c", lw=1, ls=":")
-            ax.annotate(
-                f"{curve.marker_label}\n{curve.marker:,.0f}",
-                xy=(curve.marker, ax.get_ylim()[1]),
-                xytext=(4, -28),
-                textcoords="offset points",
+            ax.text(
+                curve.marker,
+                0.5,
+                f" {curve.marker_label} {curve.marker:,.0f} {curve.marker_unit}\n"
+                f" spot \\${near.spot_expected_usd:,.0f} vs on-demand \\${near.on_demand_usd:,.0f}",
+                transform=ax.get_xaxis_transform(),
                 color="#2ca02c",
                 fontsize=9,
+                va="center",
             )
         ax.set_xscale("log")
         ax.set_xlabel(curve.x_label)
