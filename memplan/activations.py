@@ -87,7 +87,7 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
         if full:
             if autocast and source_dtype != cb:
                 inv[f"{lin.name}.cast_input"] = t * lin.in_features * cb
-            elif not (key == "o_in" and setup.attn_implementation != "eager"):
+            elif not (key == "o_in" and not uses_eager(setup)):
                 # (SDPA's output already has the layout o_proj reads: no copy to keep.)
                 inv[f"{key}.input"] = t * lin.in_features * source_dtype
         if lin.name in targets:
@@ -117,13 +117,21 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
 
     # Attention core.
     b, s = setup.batch_size, setup.seq_len
-    if setup.attn_implementation == "eager":
+    if arch.model_type == "phi3":
+        # Phi-3 slices q/k/v out of the fused projection and concatenates the rotary part back.
+        inv["attn.phi3_rope_copies"] = t * (q + kv) * cb
+        if full:
+            inv["mlp.phi3_gate_up_split"] = t * h * cb
+    if uses_eager(setup):
         groups_kv = q  # K and V heads are repeated to the query heads
         inv["attn.q_rope"] = t * q * cb
         inv["attn.k_repeated"] = t * groups_kv * cb
         inv["attn.v_repeated"] = t * groups_kv * cb
         inv["attn.softmax_fp32"] = b * heads * s * s * 4
         inv["attn.probs"] = b * heads * s * s * cb
+        if arch.config.get("attn_logit_softcapping"):
+            # Gemma 2 soft-caps attention scores with tanh, whose output backward needs.
+            inv["attn.softcap_tanh"] = b * heads * s * s * cb
     else:
         inv["attn.q_rope"] = t * q * cb
         inv["attn.k_rope"] = t * kv * cb
@@ -135,6 +143,11 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
     inv["mlp.up_out"] = t * i * cb
     inv["mlp.act_out"] = t * i * cb
     return inv
+
+
+def uses_eager(setup: TrainingSetup) -> bool:
+    """Eager attention: asked for, or the only one transformers allows (Gemma 2's softcapping)."""
+    return setup.attn_implementation == "eager" or setup.arch.model_type == "gemma2"
 
 
 def _input_groups(model_type: str) -> dict[str, tuple[str, ...]]:

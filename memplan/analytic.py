@@ -113,6 +113,28 @@ def _adafactor_elements(setup: TrainingSetup) -> int:
     return total
 
 
+def optimizer_step_temporaries(setup: TrainingSetup) -> int:
+    """Scratch memory inside ``optimizer.step()``.
+
+    Fused AdamW and plain SGD update in place. transformers' Adafactor works one parameter at a
+    time in fp32 (an fp32 copy of the parameter, its squared gradient, the update and a
+    temporary), so its scratch is about four fp32 copies of the largest parameter.
+    """
+    if setup.optimizer != "adafactor":
+        return 0
+    arch = setup.arch
+    if setup.lora is not None:
+        counts = count_params(arch, setup.lora)
+        largest = max(
+            (lin.out_features * setup.lora.r, lin.in_features * setup.lora.r)
+            for lin in arch.layer_linears()
+            if lin.name in counts.lora_targets
+        )
+        return 4 * 4 * max(largest)
+    largest_layer = max(lin.in_features * lin.out_features for lin in arch.layer_linears())
+    return 4 * 4 * max(largest_layer, arch.vocab_size * arch.hidden_size)
+
+
 def master_copy_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
     """fp32 master weights: kept by DeepSpeed ZeRO and FSDP mixed precision for 16-bit params."""
     if setup.distributed in SHARDS_STATES and trainable_dtype_bytes(setup) < 4:
@@ -148,6 +170,9 @@ def _head_terms(setup: TrainingSetup) -> tuple[float, float, float]:
     forward = t * v * (lb + upcast + 4)
     # Backward: log-softmax output plus the two fp32 gradients of nll and log-softmax.
     backward = t * v * 12
+    if arch.config.get("final_logit_softcapping"):
+        # Gemma 2 soft-caps the logits with tanh: one more vocab x tokens tensor kept.
+        saved += t * v * lb
     return saved, forward, backward
 
 
@@ -191,8 +216,11 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
     backward_recompute = weights + states + resident_grads + saved + recompute
     # Full fine-tuning ends backward with every gradient allocated and little else.
     backward_end = weights + states + grads if setup.lora is None else 0
+    if setup.lora is None and arch.tie_word_embeddings and backward_end:
+        # A tied embedding gets two gradients (LM head and lookup) summed at the very end.
+        backward_end += 2 * arch.vocab_size * arch.hidden_size * trainable_dtype_bytes(setup)
     backward = max(backward_start, backward_recompute, backward_end) + ddp_buckets
-    optimizer = weights + grads + states + ddp_buckets
+    optimizer = weights + grads + states + ddp_buckets + optimizer_step_temporaries(setup)
     phases = {"forward": forward, "backward": backward, "optimizer": optimizer}
     top = max(phases, key=lambda p: phases[p])
     tensor_peak = int(phases[top])

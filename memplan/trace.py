@@ -97,6 +97,11 @@ class _LiveStorageTracker:
         self._refs[key] = weakref.ref(storage, _free)
         self._note_peak()
 
+    def set_phase(self, phase: str) -> None:
+        """Enter ``phase``; what is live at its start counts toward its peak."""
+        self.phase = phase
+        self._note_peak()
+
     def _note_peak(self) -> None:
         if self.total > self.phase_peaks[self.phase]:
             self.phase_peaks[self.phase] = self.total
@@ -149,7 +154,8 @@ def _build_model(setup: TrainingSetup, layers: int) -> Any:
         fields.pop(key, None)
     fields["use_cache"] = False
     cfg = AutoConfig.for_model(model_type, **fields)
-    attn = "eager" if setup.attn_implementation == "eager" else _register_unpadded_sdpa()
+    eager = setup.attn_implementation == "eager" or setup.arch.model_type == "gemma2"
+    attn = "eager" if eager else _register_unpadded_sdpa()
     with torch.device("meta"):
         return AutoModelForCausalLM.from_config(
             cfg, dtype=_torch_dtype(setup.weight_dtype), attn_implementation=attn
@@ -226,7 +232,11 @@ def probe(setup: TrainingSetup, layers: int) -> ProbeResult:
                     r=setup.lora.r,
                     lora_alpha=setup.lora.alpha,
                     lora_dropout=setup.lora.dropout,
-                    target_modules=list(setup.lora.target_modules),
+                    target_modules=(
+                        "all-linear"
+                        if "all-linear" in setup.lora.target_modules
+                        else list(setup.lora.target_modules)
+                    ),
                     task_type="CAUSAL_LM",
                 ),
             )
@@ -261,18 +271,18 @@ def probe(setup: TrainingSetup, layers: int) -> ProbeResult:
                 return torch.autocast("cpu", dtype=dtype)
 
         with tracker.mode(), _cuda_like_dropout():
-            tracker.phase = "forward"
+            tracker.set_phase("forward")
             with autocast():
                 out = model(input_ids=ids, labels=ids)
             loss = out.loss
             del out
-            tracker.phase = "backward"
+            tracker.set_phase("backward")
             loss.backward()
             del loss
             gradients = sum(
                 int(p.grad.untyped_storage().nbytes()) for p in trainable if p.grad is not None
             )
-            tracker.phase = "optimizer"
+            tracker.set_phase("optimizer")
             optimizer.step()
             state = 0
             state_seen: set[int] = set()
