@@ -102,7 +102,7 @@ def run(
 @click.command("rehearse")
 @spec_argument
 @click.option(
-    "--steps", type=click.IntRange(min=4), default=8, show_default=True, help="Steps in all."
+    "--steps", type=click.IntRange(min=6), default=8, show_default=True, help="Steps in all."
 )
 @click.option(
     "--layers",

@@ -25,6 +25,7 @@ import platform
 import signal
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -346,6 +347,9 @@ class _Run:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_warning()
+        hf_logging.disable_progress_bar()
+        # peft 0.21 on transformers 5.x warns on every wrap; it is theirs to fix, not the user's.
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
 
         built = self._build_model(output_dir, texts.texts)
         model, tokenizer = built.model, built.tokenizer

@@ -1,0 +1,54 @@
+"""Container entry point of a job started by ``trainjob launch`` (shipped as trainjob_entry.py).
+
+It runs ``trainjob run`` with SageMaker's conventions, through the run side's
+``trainjob.run.main_from_sagemaker_env``: data from ``SM_CHANNEL_*``, checkpoints in the dir named
+by ``/opt/ml/input/config/checkpointconfig.json`` (default ``/opt/ml/checkpoints``), which is
+also where a spot restart finds the checkpoints SageMaker restored from S3 and resumes from, the
+final model to ``SM_MODEL_DIR`` and a backup to ``SM_OUTPUT_DATA_DIR``.
+
+The spec travels next to this script (``TRAINJOB_SPEC``, default ``job.yaml``). A launch that
+overrode preflight (``--force --reason``) passes the reason in ``TRAINJOB_FORCE_REASON`` so the
+in-container gate records it instead of refusing the job it was told to run. This file imports
+nothing from trainjob at module level: it must start even where the package is only beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def entry_arguments(env: Mapping[str, str], script_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The spec path and the ``main_from_sagemaker_env`` overrides this container should use."""
+    spec = Path(env.get("TRAINJOB_SPEC") or "job.yaml")
+    if not spec.is_absolute():
+        spec = script_dir / spec
+    overrides: dict[str, Any] = {}
+    reason = env.get("TRAINJOB_FORCE_REASON", "").strip()
+    if reason:
+        overrides["force"] = True
+        overrides["reason"] = reason
+    return spec, overrides
+
+
+def main() -> int:
+    script_dir = Path(__file__).resolve().parent
+    if str(script_dir) not in sys.path:
+        sys.path.insert(0, str(script_dir))
+    spec, overrides = entry_arguments(os.environ, script_dir)
+    if not spec.is_file():
+        print(f"trainjob entry: the job spec {spec} is not in the source dir", file=sys.stderr)
+        return 2
+    try:
+        from trainjob.run import main_from_sagemaker_env
+    except ImportError as exc:
+        print(f"trainjob entry: cannot import trainjob.run ({exc})", file=sys.stderr)
+        return 2
+    return int(main_from_sagemaker_env(spec, **overrides))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
