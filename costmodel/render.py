@@ -3,6 +3,7 @@ heuristic beside the model, and a small terminal chart.  Computing happens elsew
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -36,9 +37,10 @@ def terminal_chart(curve: Curve, width: int = 36, rows: int = 9) -> Text:
     near = None
     if curve.marker is not None:
         near = min(shown, key=lambda p: abs(p.x - (curve.marker or 0.0)))
+    ref = near or shown[len(shown) // 2]
     out = Text()
     out.append(
-        f"spot cost vs {curve.x_label}  (█ expected, on-demand ${shown[0].on_demand_usd:,.0f})\n",
+        f"spot cost vs {curve.x_label} (bars: expected; on-demand ${ref.on_demand_usd:,.0f})\n",
         style="bold",
     )
     for p in shown:
@@ -48,44 +50,48 @@ def terminal_chart(curve: Curve, width: int = 36, rows: int = 9) -> Text:
         if p is near:
             out.append(f"  ◀ {curve.marker_label}", style="bold green")
         out.append("\n")
-    od_cells = int(round(min(shown[0].on_demand_usd / top, 1.0) * width))
+    od_cells = int(round(min(ref.on_demand_usd / top, 1.0) * width))
     out.append(" " * 10 + "└" + "─" * max(od_cells - 1, 0) + "┴ on-demand\n", style="dim")
     return out
 
 
 def render_comparison(cmp: Comparison, curve: Curve | None = None) -> RenderableType:
     """The ``--format rich`` report."""
-    table = Table(title=f"costmodel compare ({cmp.region}, x{cmp.instance_count} instance)")
+    table = Table(
+        title=f"costmodel compare ({cmp.region}, {cmp.instance_count} instance(s))",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        caption="late: share of runs past the deadline; save: recommended save_steps; "
+        "red: does not fit GPU memory",
+    )
     for col, justify in (
         ("instance", "left"),
         ("market", "left"),
         ("$/h", "right"),
         ("hours", "right"),
         ("P90 h", "right"),
-        ("expected $", "right"),
+        ("$", "right"),
         ("P90 $", "right"),
-        ("deadline risk", "right"),
-        ("save_steps", "right"),
-        ("fits", "center"),
+        ("late", "right"),
+        ("save", "right"),
     ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     rec = cmp.recommendation
     for o in cmp.options:
         chosen = o.instance_type == rec.instance_type and o.market == rec.market
         risk = "-" if o.deadline_risk is None else f"{o.deadline_risk:.0%}"
-        fits = {True: "yes", False: "[red]no[/red]", None: "?"}[o.fits_memory]
         table.add_row(
             o.instance_type,
             o.market,
-            f"{o.usd_per_hour:,.3f}",
+            f"{o.usd_per_hour:,.2f}",
             f"{o.expected_hours:,.1f}",
             f"{o.p90_hours:,.1f}",
-            f"{o.expected_cost_usd:,.2f}",
-            f"{o.p90_cost_usd:,.2f}",
+            f"${o.expected_cost_usd:,.0f}",
+            f"${o.p90_cost_usd:,.0f}",
             risk,
             f"{o.save_steps:,}",
-            fits,
-            style="bold green" if chosen else None,
+            style="bold green" if chosen else ("red" if o.fits_memory is False else None),
         )
     parts: list[RenderableType] = [table]
     for name, why in cmp.skipped:
@@ -106,12 +112,17 @@ def render_comparison(cmp: Comparison, curve: Curve | None = None) -> Renderable
     h = cmp.seed_heuristic
     if h is not None:
         model = cmp.model_spot_expected_usd
+        verdict = h.decision
+        if h.decision == "spot":
+            verdict += (
+                f" (it picks on-demand only if finishing earlier is worth more than "
+                f"${h.break_even_time_value_usd:,.2f})"
+            )
         parts.append(
             Text(
                 f"Seed heuristic: on-demand premium ${h.on_demand_premium_usd:,.2f} vs risk cost "
                 f"{h.p_failure:.0%} x ${h.failure_cost_usd:,.2f} = ${h.risk_cost_usd:,.2f} -> "
-                f"{h.decision} (on-demand only if the earlier finish is worth more than "
-                f"${h.break_even_time_value_usd:,.2f}).\n"
+                f"{verdict}.\n"
                 f"Model with synced checkpoints: spot expected ${model or 0:,.2f} vs on-demand "
                 f"${h.on_demand_usd_per_hour * h.hours:,.2f}: an interruption costs the work "
                 "since the last checkpoint plus the restart, not the whole run."

@@ -107,13 +107,8 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
 
 def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
     """Whether one training step fits the instance's GPU memory (memplan), None if unknown."""
-    try:
-        import memplan
-        from memplan.setup import TrainingSetup, optimizer_kind
+    import memplan
 
-        estimate = memplan.estimate  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        return None
     spec = loaded.spec
     if spec.model is None:
         return None
@@ -134,7 +129,7 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
             "bf16" if tr.get("bf16") else ("fp16" if tr.get("fp16") else "no")
         )
         compute = spec.compute
-        setup = TrainingSetup(
+        setup = memplan.TrainingSetup(
             arch=arch,
             batch_size=int(tr.get("per_device_train_batch_size", 8) or 8),
             seq_len=int(seq),
@@ -142,7 +137,7 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
             mixed_precision=mixed,
             lora=lora,
             gradient_checkpointing=bool(tr.get("gradient_checkpointing", False)),
-            optimizer=optimizer_kind(str(tr.get("optim", "adamw_torch"))),
+            optimizer=memplan.optimizer_kind(str(tr.get("optim", "adamw_torch"))),
             attn_implementation=spec.model.attn_implementation,
             distributed=compute.distributed if compute else "none",
             num_gpus=instance.gpu_count * (compute.instance_count if compute else 1),
@@ -150,7 +145,7 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
             gpu_name=instance.gpu,
             gradient_accumulation_steps=int(tr.get("gradient_accumulation_steps", 1) or 1),
         )
-        fits = estimate(setup).fits
+        fits = memplan.estimate(setup).fits
     except (ValueError, memplan.UnknownModelError):
         return None
     return None if fits is None else bool(fits)
