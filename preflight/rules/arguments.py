@@ -126,3 +126,113 @@ class UnknownTrainingArgument(Rule):
                 f"(transformers {table.version}){hint}",
                 fix=f"Rename it to `{close[0]}`." if close else self.fix,
             )
+
+
+#: A dead run (NaN loss, stalled data loader) should show in the logs within this many hours.
+LOGGING_MAX_HOURS = 1.0
+
+
+class LoggingTooRare(Rule):
+    """
+    What it does:
+    Flags `logging_strategy: "no"`, and, when the cost model knows the seconds per step, a
+    `logging_steps` interval longer than an hour.
+
+    Why is this bad?
+    The training loss in the logs is how a person notices a diverged (NaN) or stalled run.
+    With logs every few hours, a dead run keeps billing until the next line, or until the end.
+
+    Example:
+    ```yaml
+    training:
+      logging_strategy: "no"
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      logging_strategy: steps
+      logging_steps: 50
+    ```
+
+    References:
+    - https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments
+    """
+
+    id = "PF503"
+    name = "logging-too-rare"
+    severity = Severity.WARNING
+    title = "Training loss is logged too rarely to notice a dead run"
+    fix = "Log at least every few minutes: lower training.logging_steps."
+    source_url = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        tr = plan.spec.training
+        kind = str(tr.get("logging_strategy", "steps") or "steps").lower().rpartition(".")[2]
+        if kind == "no":
+            yield self.finding(
+                "training.logging_strategy",
+                'logging_strategy "no": a diverged or stalled run shows nothing until it ends',
+            )
+            return
+        if kind != "steps" or not plan.cost:
+            return
+        seconds = plan.cost.get("seconds_per_step")
+        steps = tr.get("logging_steps", 500)
+        total = plan.cost.get("total_steps")
+        if not isinstance(seconds, int | float) or not isinstance(steps, int | float):
+            return
+        if 0 < steps < 1 and isinstance(total, int | float):
+            steps = steps * total
+        hours = steps * seconds / 3600.0
+        if hours <= LOGGING_MAX_HOURS:
+            return
+        per_hour = max(int(3600.0 / max(seconds, 1e-9) / 4), 1)
+        yield self.finding(
+            "training.logging_steps",
+            f"logging_steps {steps:g} at ~{seconds:.1f} s/step logs every {hours:.1f} h: "
+            "a dead run goes unnoticed for hours",
+            fix=f"Set training.logging_steps: {per_hour} (every ~15 minutes).",
+        )
+
+
+class Fp16AndBf16(Rule):
+    """
+    What it does:
+    Flags `fp16: true` together with `bf16: true`.
+
+    Why is this bad?
+    TrainingArguments raises "At most one of fp16 and bf16 can be True, but not both" when the
+    job starts.
+
+    Example:
+    ```yaml
+    training:
+      fp16: true
+      bf16: true
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      bf16: true
+    ```
+
+    References:
+    - transformers training_args.py `__post_init__`
+    """
+
+    id = "PF504"
+    name = "fp16-and-bf16"
+    severity = Severity.ERROR
+    title = "fp16 and bf16 are both on"
+    fix = "Keep one: bf16 on Ampere or newer GPUs, fp16 on T4/V100."
+    source_url = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        tr = plan.spec.training
+        if bool(tr.get("fp16", False)) and bool(tr.get("bf16", False)):
+            yield self.finding(
+                "training.bf16",
+                "fp16 and bf16 are both true: TrainingArguments raises a ValueError at start",
+            )

@@ -1,0 +1,188 @@
+"""PF4xx: GPU memory, from memplan's analytic estimate (no torch, no GPU needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..findings import Finding, Severity
+from .base import Rule
+
+if TYPE_CHECKING:
+    from ..plan import Plan
+
+#: Below this share of free GPU memory, allocator fragmentation and a longer-than-average batch
+#: turn a plan that "fits" into an OOM some hours in.
+HEADROOM_MIN = 0.05
+MEMPLAN_HINT = "memplan estimate SPEC --suggest"
+
+
+def memory_json(plan: Plan) -> dict[str, Any] | None:
+    """The memory estimate as the DESIGN.md JSON object (``MemoryPlan.to_json()``), or None."""
+    mem = plan.memory
+    if mem is None:
+        return None
+    if isinstance(mem, dict):
+        return mem
+    to_json = getattr(mem, "to_json", None)
+    return to_json() if callable(to_json) else None
+
+
+def biggest_terms(breakdown: dict[str, Any], n: int = 3) -> str:
+    """The ``n`` largest terms of a breakdown, e.g. ``activations 14.2, weights 13.5``."""
+    terms = [(k, float(v)) for k, v in breakdown.items() if isinstance(v, int | float)]
+    terms.sort(key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {v:.1f}" for k, v in terms[:n])
+
+
+class OutOfGpuMemory(Rule):
+    """
+    What it does:
+    Compares memplan's peak estimate for one training step (weights, gradients, optimizer
+    states, activations, CUDA context) with the GPU memory of `compute.instance_type`.
+
+    Why is this bad?
+    The job pays for instance start-up, image pull and data download, then dies with
+    `CUDA out of memory` at the first step, or worse at the first long batch hours later.
+
+    Example:
+    ```yaml
+    model:
+      name: mistralai/Mistral-7B-v0.1
+      dtype: float16
+    training:
+      per_device_train_batch_size: 16
+    data:
+      max_length: 2048
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    Use instead:
+    ```yaml
+    model:
+      name: mistralai/Mistral-7B-v0.1
+      dtype: float16
+    lora:
+      r: 16
+      target_modules: [q_proj, v_proj]
+    training:
+      per_device_train_batch_size: 1
+      gradient_accumulation_steps: 16
+      gradient_checkpointing: true
+    data:
+      max_length: 256
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    References:
+    - memplan (this project): analytic memory model, `memplan estimate --suggest`
+    - https://huggingface.co/docs/transformers/perf_train_gpu_one
+    """
+
+    id = "PF401"
+    name = "out-of-gpu-memory"
+    severity = Severity.ERROR
+    title = "The training step does not fit in GPU memory"
+    fix = f"Run `{MEMPLAN_HINT}` for settings that fit."
+    source_url = "https://huggingface.co/docs/transformers/perf_train_gpu_one"
+    requires = ("memory",)
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        mem = memory_json(plan)
+        if not mem or mem.get("fits") is not False:
+            return
+        peak = float(mem.get("peak_gib") or 0.0)
+        cap = float(mem.get("capacity_gib") or 0.0)
+        terms = biggest_terms(mem.get("breakdown_gib") or {})
+        gpu = plan.spec.compute.instance_type if plan.spec.compute else "the GPU"
+        yield self.finding(
+            "training.per_device_train_batch_size",
+            f"estimated peak {peak:.1f} GiB per GPU exceeds the {cap:.1f} GiB of {gpu} "
+            f"(largest: {terms} GiB)",
+            fix=(
+                f"Run `{MEMPLAN_HINT}`: lower per_device_train_batch_size or max_length, "
+                "enable gradient_checkpointing, use LoRA/QLoRA, or a larger GPU."
+            ),
+        )
+
+
+class LowGpuMemoryHeadroom(Rule):
+    """
+    What it does:
+    Warns when memplan's peak estimate leaves less than 5% of the GPU's memory free.
+
+    Why is this bad?
+    The estimate is for an average step; allocator fragmentation, the longest batch of the
+    dataset and evaluation can add a few percent. A plan that fits with no headroom tends to
+    OOM hours into the run, after the money is spent.
+
+    Example:
+    ```yaml
+    model:
+      name: mistralai/Mistral-7B-v0.1
+      dtype: float16
+    lora:
+      r: 16
+      target_modules: [q_proj, v_proj]
+    training:
+      per_device_train_batch_size: 4
+      gradient_checkpointing: true
+    data:
+      max_length: 1024
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    Use instead:
+    ```yaml
+    model:
+      name: mistralai/Mistral-7B-v0.1
+      dtype: float16
+    lora:
+      r: 16
+      target_modules: [q_proj, v_proj]
+    training:
+      per_device_train_batch_size: 1
+      gradient_accumulation_steps: 4
+      gradient_checkpointing: true
+    data:
+      max_length: 1024
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    References:
+    - memplan (this project): analytic memory model and its measured accuracy
+    """
+
+    id = "PF402"
+    name = "low-gpu-memory-headroom"
+    severity = Severity.WARNING
+    title = "Less than 5% of GPU memory left free"
+    fix = f"Lower the batch size or sequence length a notch; `{MEMPLAN_HINT}` shows options."
+    source_url = "https://pytorch.org/docs/stable/notes/cuda.html#memory-management"
+    requires = ("memory",)
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        mem = memory_json(plan)
+        if not mem or mem.get("fits") is not True:
+            return
+        peak = float(mem.get("peak_gib") or 0.0)
+        cap = float(mem.get("capacity_gib") or 0.0)
+        if cap <= 0:
+            return
+        free = (cap - peak) / cap
+        if free >= HEADROOM_MIN:
+            return
+        yield self.finding(
+            "training.per_device_train_batch_size",
+            f"estimated peak {peak:.1f} GiB leaves {free:.1%} of {cap:.1f} GiB free "
+            f"(under {HEADROOM_MIN:.0%}); largest: {biggest_terms(mem.get('breakdown_gib') or {})}"
+            " GiB",
+        )

@@ -1,0 +1,774 @@
+"""PF2xx: Trainer's saving, rotation, best-model and resume semantics.
+
+Every rule reads the values Trainer would use (stated, else its default) through the helpers of
+``sync.py``. Facts: shared/research/trainer-and-lint-facts.md section 1 (transformers 5.23/5.24
+``training_args.py``, ``trainer.py``, ``trainer_utils.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..findings import Finding, Severity
+from .base import Rule
+from .sync import (
+    cutoff_reason,
+    eval_strategy,
+    is_under,
+    on_sagemaker,
+    save_every_steps,
+    save_strategy,
+    total_steps,
+    training_value,
+)
+
+if TYPE_CHECKING:
+    from ..plan import Plan
+
+TRAINER_DOC = (
+    "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
+)
+
+
+def best_model(plan: Plan) -> bool:
+    return bool(training_value(plan, "load_best_model_at_end", False))
+
+
+class NoCheckpoints(Rule):
+    """
+    What it does:
+    Flags `save_strategy: "no"`: the run never writes a checkpoint.
+
+    Why is this bad?
+    Anything that stops the job before its last line (timeout, spot reclaim, OOM on a long
+    batch, a node failure) throws the whole run away; there is nothing to resume from and no
+    intermediate model to salvage.
+
+    Example:
+    ```yaml
+    training:
+      save_strategy: "no"
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      save_strategy: steps
+      save_steps: 1000
+    ```
+
+    References:
+    - transformers TrainingArguments.save_strategy
+    - Boise-State-Development/agentcore-public-stack PR #1024 (whole budget spent, nothing saved)
+    """
+
+    id = "PF201"
+    name = "no-checkpoints"
+    severity = Severity.ERROR
+    title = "The job never saves a checkpoint"
+    fix = "Set training.save_strategy: steps with a save_steps the run reaches."
+    source_url = TRAINER_DOC
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if save_strategy(plan) != "no":
+            return
+        yield self.finding(
+            "training.save_strategy",
+            'save_strategy is "no": a stop, timeout or crash loses the whole run',
+        )
+
+
+class RotationLeavesNothing(Rule):
+    """
+    What it does:
+    Checks that `save_total_limit` keeps enough checkpoints to resume from: at least 2, plus one
+    for the best checkpoint when `load_best_model_at_end` is on.
+
+    Why is this bad?
+    Rotation deletes after every save, and the newest checkpoint can be half written when the
+    job dies (resume then crashes on it). With `save_total_limit: 1` and
+    `load_best_model_at_end`, the end of training deletes every checkpoint except the best, the
+    last one included. On SageMaker the deletions reach S3 too.
+
+    Example:
+    ```yaml
+    training:
+      save_total_limit: 1
+      load_best_model_at_end: true
+      eval_strategy: steps
+      save_strategy: steps
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      save_total_limit: 3
+      load_best_model_at_end: true
+      eval_strategy: steps
+      save_strategy: steps
+    ```
+
+    References:
+    - transformers trainer_utils.rotate_checkpoints; trainer.py end-of-train cleanup
+    - huggingface/transformers#25129, #12915, #35070, #15089
+    """
+
+    id = "PF202"
+    name = "rotation-leaves-nothing"
+    severity = Severity.WARNING
+    title = "save_total_limit can leave no resumable checkpoint"
+    fix = "Set save_total_limit to at least 2 (3 with load_best_model_at_end), or leave it unset."
+    source_url = "https://github.com/huggingface/transformers/issues/25129"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        limit = training_value(plan, "save_total_limit", None)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+            return
+        if save_strategy(plan) == "no":
+            return
+        best = best_model(plan)
+        if limit == 1 and best:
+            yield self.finding(
+                "training.save_total_limit",
+                "save_total_limit 1 with load_best_model_at_end: at the end Trainer deletes "
+                "every checkpoint except the best, the latest included",
+                severity=Severity.ERROR,
+            )
+        elif limit == 1:
+            yield self.finding(
+                "training.save_total_limit",
+                "save_total_limit 1 keeps a single checkpoint: if the newest save is cut off "
+                "half-written, nothing resumable is left",
+            )
+        elif limit == 2 and best:
+            yield self.finding(
+                "training.save_total_limit",
+                "save_total_limit 2 with load_best_model_at_end keeps the best and only one "
+                "recent checkpoint: a half-written newest save leaves only the best to resume",
+            )
+
+
+class BestModelWithoutEvaluation(Rule):
+    """
+    What it does:
+    Flags `save_strategy: best` or `load_best_model_at_end: true` while `eval_strategy` is
+    "no" (its default).
+
+    Why is this bad?
+    `save_strategy: best` saves only when an evaluation reports a new best metric: with no
+    evaluation it never saves, silently. `load_best_model_at_end` without evaluation raises a
+    ValueError when TrainingArguments is built, after the instance is paid for.
+
+    Example:
+    ```yaml
+    training:
+      save_strategy: best
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      save_strategy: best
+      eval_strategy: steps
+      eval_steps: 500
+      metric_for_best_model: eval_loss
+    ```
+
+    References:
+    - transformers trainer.py `_maybe_log_save_evaluate` (save only on a new best)
+    - transformers training_args.py `__post_init__` (load_best_model_at_end checks)
+    """
+
+    id = "PF203"
+    name = "best-model-without-evaluation"
+    severity = Severity.ERROR
+    title = "Best-model saving is on but nothing is evaluated"
+    fix = "Set training.eval_strategy (and eval_steps), or use save_strategy: steps."
+    source_url = TRAINER_DOC
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if eval_strategy(plan) != "no":
+            return
+        if save_strategy(plan) == "best":
+            yield self.finding(
+                "training.save_strategy",
+                'save_strategy "best" with eval_strategy "no": no evaluation ever reports a '
+                "best metric, so no checkpoint is ever written",
+            )
+        elif best_model(plan):
+            yield self.finding(
+                "training.load_best_model_at_end",
+                'load_best_model_at_end with eval_strategy "no": TrainingArguments raises a '
+                "ValueError at start (the strategies must match)",
+            )
+
+
+class BestModelStrategyMismatch(Rule):
+    """
+    What it does:
+    With `load_best_model_at_end`, checks that `eval_strategy` equals `save_strategy` and, for
+    "steps", that `save_steps` is a multiple of `eval_steps` (both absolute or both ratios).
+
+    Why is this bad?
+    TrainingArguments raises a ValueError for either mismatch when the job starts. The check is
+    cheap here and costly on a GPU instance.
+
+    Example:
+    ```yaml
+    training:
+      load_best_model_at_end: true
+      eval_strategy: steps
+      eval_steps: 300
+      save_strategy: steps
+      save_steps: 1000
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      load_best_model_at_end: true
+      eval_strategy: steps
+      eval_steps: 500
+      save_strategy: steps
+      save_steps: 1000
+    ```
+
+    References:
+    - transformers training_args.py `__post_init__` (load_best_model_at_end requirements)
+    """
+
+    id = "PF204"
+    name = "best-model-strategy-mismatch"
+    severity = Severity.ERROR
+    title = "load_best_model_at_end with mismatched save and eval schedules"
+    fix = "Use the same eval_strategy and save_strategy, and save_steps a multiple of eval_steps."
+    source_url = TRAINER_DOC
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if not best_model(plan):
+            return
+        save, ev = save_strategy(plan), eval_strategy(plan)
+        if save == "best" or ev == "no":
+            return  # "best" is exempt; no evaluation at all is PF203
+        if save != ev:
+            yield self.finding(
+                "training.eval_strategy",
+                f'load_best_model_at_end needs eval_strategy == save_strategy, got "{ev}" and '
+                f'"{save}" (ValueError at start)',
+            )
+            return
+        if save != "steps":
+            return
+        s = training_value(plan, "save_steps", 500)
+        e = training_value(plan, "eval_steps", None)
+        if e is None:
+            e = training_value(plan, "logging_steps", 500)  # Trainer's fallback for eval_steps
+        if not isinstance(s, int | float) or not isinstance(e, int | float) or s <= 0 or e <= 0:
+            return
+        if (s < 1) != (e < 1):
+            yield self.finding(
+                "training.save_steps",
+                f"save_steps {s:g} and eval_steps {e:g} mix a ratio and a step count "
+                "(ValueError at start with load_best_model_at_end)",
+            )
+            return
+        ratio = s / e
+        if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+            yield self.finding(
+                "training.save_steps",
+                f"save_steps {s:g} is not a multiple of eval_steps {e:g} "
+                "(ValueError at start with load_best_model_at_end)",
+                fix=f"Set save_steps to a multiple of {e:g}, e.g. {max(round(ratio), 1) * e:g}.",
+            )
+
+
+class BestModelOnInterruptibleJob(Rule):
+    """
+    What it does:
+    Flags `load_best_model_at_end: true` on a job that can be stopped before it ends: every
+    SageMaker job (MaxRuntime) and every spot job.
+
+    Why is this bad?
+    The best checkpoint is loaded only after a clean finish. A timed-out or interrupted job never
+    gets there, and the best checkpoint still takes one of the `save_total_limit` slots, so fewer
+    recent checkpoints survive. The seed job relied on it and hit its 7-day limit.
+
+    Example:
+    ```yaml
+    training:
+      load_best_model_at_end: true
+      eval_strategy: steps
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      load_best_model_at_end: false
+      eval_strategy: steps
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    References:
+    - transformers trainer.py (best model loaded at the end of `train()` only)
+    - seed story (shared/seed): load_best_model_at_end assumed a clean finish
+    """
+
+    id = "PF205"
+    name = "best-model-on-interruptible-job"
+    severity = Severity.WARNING
+    title = "load_best_model_at_end relies on a clean finish the job may not reach"
+    fix = (
+        "Set load_best_model_at_end: false and pick the best checkpoint afterwards from "
+        "trainer_state.json's log_history."
+    )
+    source_url = TRAINER_DOC
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        reason = cutoff_reason(plan)
+        if reason is None or not best_model(plan):
+            return
+        yield self.finding(
+            "training.load_best_model_at_end",
+            f"load_best_model_at_end only acts after a clean finish, and this is {reason}; "
+            "the best checkpoint also takes a save_total_limit slot",
+        )
+
+
+class SaveOnlyModelOnInterruptibleJob(Rule):
+    """
+    What it does:
+    Flags `save_only_model: true` on a job that may have to resume (SageMaker, spot).
+
+    Why is this bad?
+    Those checkpoints hold no optimizer, scheduler or RNG state. Resuming from one silently
+    starts a fresh AdamW and restarts the learning-rate schedule (warm-up included): the loss
+    spikes and the run is not the one planned.
+
+    Example:
+    ```yaml
+    training:
+      save_only_model: true
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      spot: true
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      save_only_model: false
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      spot: true
+    ```
+
+    References:
+    - transformers trainer.py `_load_optimizer_and_scheduler` (skips missing files silently)
+    - huggingface/transformers PR #46826 (docs: the optimizer restarts from scratch)
+    """
+
+    id = "PF206"
+    name = "save-only-model-on-interruptible-job"
+    severity = Severity.WARNING
+    title = "save_only_model checkpoints cannot resume the optimizer and LR schedule"
+    fix = "Set save_only_model: false on jobs that may resume."
+    source_url = TRAINER_DOC
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        reason = cutoff_reason(plan)
+        if reason is None or not bool(training_value(plan, "save_only_model", False)):
+            return
+        yield self.finding(
+            "training.save_only_model",
+            f"save_only_model on {reason}: a resume would restart AdamW and the LR schedule "
+            "from scratch, silently",
+        )
+
+
+class NoSigtermSave(Rule):
+    """
+    What it does:
+    Warns when a SageMaker or spot job does not save on SIGTERM (`enable_jit_checkpoint`, added
+    in transformers 5.0, is false). `trainjob run` installs its own SIGTERM save, so jobs
+    launched through it are covered either way.
+
+    Why is this bad?
+    SageMaker sends SIGTERM at MaxRuntime and on StopTrainingJob, and kills the container 120 s
+    later. Without a handler the process dies at once and everything since the last periodic
+    checkpoint is lost: up to one whole save interval.
+
+    Example:
+    ```yaml
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      enable_jit_checkpoint: true
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html
+    - huggingface/transformers PR #41723 (enable_jit_checkpoint)
+    """
+
+    id = "PF207"
+    name = "no-sigterm-save"
+    severity = Severity.WARNING
+    title = "No checkpoint is saved when SageMaker sends SIGTERM"
+    fix = "Set training.enable_jit_checkpoint: true (transformers >= 5), or launch with trainjob."
+    source_url = (
+        "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html"
+    )
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        reason = cutoff_reason(plan)
+        if reason is None or save_strategy(plan) == "no":
+            return
+        if bool(training_value(plan, "enable_jit_checkpoint", False)):
+            return
+        yield self.finding(
+            "training.enable_jit_checkpoint",
+            f"this is {reason}, and nothing saves on SIGTERM: work since the last checkpoint is "
+            "lost when it is stopped (trainjob run adds a SIGTERM save)",
+        )
+
+
+class ResumeFromNowhere(Rule):
+    """
+    What it does:
+    Checks `training.resume_from_checkpoint` when it is a path: on SageMaker it must be under
+    `compute.checkpoint_local_path` (the only place restored from S3); locally it must exist.
+
+    Why is this bad?
+    Trainer ignores the TrainingArguments field itself; scripts pass it to `train()`. A path
+    nothing restores makes the first attempt fail with "Can't find a valid checkpoint", or, when
+    the script skips a missing path, makes every restart begin from step 0.
+
+    Example:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+      resume_from_checkpoint: /opt/ml/model/checkpoint-1000
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+      resume_from_checkpoint: /opt/ml/checkpoints/checkpoint-1000
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    References:
+    - transformers training_args.py (resume_from_checkpoint is not used by Trainer directly)
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints-resume.html
+    """
+
+    id = "PF208"
+    name = "resume-from-nowhere"
+    severity = Severity.WARNING
+    title = "resume_from_checkpoint points where no checkpoint will be"
+    fix = "Point resume_from_checkpoint inside the synced checkpoint directory, or remove it."
+    source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints-resume.html"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        value = plan.spec.training.values.get("resume_from_checkpoint")
+        if not isinstance(value, str) or not value or value.lower() in ("true", "false"):
+            return
+        compute = plan.spec.compute
+        if on_sagemaker(plan):
+            local = compute.checkpoint_local_path if compute else "/opt/ml/checkpoints"
+            if not is_under(value, local):
+                yield self.finding(
+                    "training.resume_from_checkpoint",
+                    f"`{value}` is outside `{local}`, the only directory SageMaker restores from "
+                    "S3 when a job (re)starts",
+                )
+            return
+        path = Path(value)
+        if not path.is_absolute():
+            path = plan.loaded.path.parent / path
+        if not path.exists():
+            yield self.finding(
+                "training.resume_from_checkpoint",
+                f"`{value}` does not exist ({path}): train() fails with "
+                '"Can\'t find a valid checkpoint"',
+            )
+
+
+class EvaluationWithoutEvalData(Rule):
+    """
+    What it does:
+    Flags an `eval_strategy` other than "no" when the spec's `data:` section names no `eval`
+    dataset.
+
+    Why is this bad?
+    Trainer raises a ValueError at construction when evaluation is on and no `eval_dataset` is
+    given. (A script that carves an eval split out of the train set is fine: silence the rule
+    with a reason.)
+
+    Example:
+    ```yaml
+    data:
+      train: s3://my-bucket/train.jsonl
+    training:
+      eval_strategy: steps
+    ```
+
+    Use instead:
+    ```yaml
+    data:
+      train: s3://my-bucket/train.jsonl
+      eval: s3://my-bucket/eval.jsonl
+    training:
+      eval_strategy: steps
+    ```
+
+    References:
+    - transformers trainer.py `Trainer.__init__` (eval_strategy without eval_dataset)
+    """
+
+    id = "PF209"
+    name = "evaluation-without-eval-data"
+    severity = Severity.WARNING
+    title = "Evaluation is on but no eval dataset is named"
+    fix = "Set data.eval, or eval_strategy: no."
+    source_url = TRAINER_DOC
+    requires = ("data",)
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        data = plan.spec.data
+        if data is None or data.eval or eval_strategy(plan) == "no":
+            return
+        if plan.loaded.stated is not None and not plan.stated("data"):
+            return  # a partial source that says nothing about data: unknown, not missing
+        yield self.finding(
+            "training.eval_strategy",
+            f'eval_strategy "{eval_strategy(plan)}" but data.eval is not set: Trainer raises '
+            "a ValueError without an eval_dataset",
+        )
+
+
+class FirstSaveAfterRunEnds(Rule):
+    """
+    What it does:
+    Compares the steps between saves with the run's total optimizer steps (`max_steps`, or the
+    cost model's count from the data size), and flags `save_strategy: epoch` on a single-epoch
+    run.
+
+    Why is this bad?
+    If the first periodic save comes after the last step, the only checkpoint is the final one,
+    written at the very end: a run cut off at 99% leaves nothing. `save_steps` counts optimizer
+    steps (after gradient accumulation), so a large `gradient_accumulation_steps` easily pushes
+    it past the end.
+
+    Example:
+    ```yaml
+    training:
+      max_steps: 800
+      save_steps: 1000
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      max_steps: 800
+      save_steps: 200
+    ```
+
+    References:
+    - transformers trainer_callback.py `DefaultFlowCallback.on_step_end`
+    - huggingface/transformers PR #28500 (max_steps < save_steps)
+    """
+
+    id = "PF210"
+    name = "first-save-after-run-ends"
+    severity = Severity.WARNING
+    title = "The run ends before its first periodic checkpoint"
+    fix = "Lower save_steps (or use a ratio such as 0.05) so several saves happen during the run."
+    source_url = "https://github.com/huggingface/transformers/pull/28500"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        steps = total_steps(plan)
+        kind = save_strategy(plan)
+        if kind == "epoch":
+            epochs = float(training_value(plan, "num_train_epochs", 3.0) or 3.0)
+            max_steps = training_value(plan, "max_steps", -1)
+            if epochs <= 1 and not (isinstance(max_steps, int) and max_steps > 0):
+                yield self.finding(
+                    "training.save_strategy",
+                    f'save_strategy "epoch" with num_train_epochs {epochs:g}: the only '
+                    "checkpoint is written at the very end of the run",
+                )
+            return
+        every = save_every_steps(plan, steps)
+        if steps is None or every is None or every <= steps:
+            return
+        yield self.finding(
+            "training.save_steps",
+            f"save_steps {every:,} is more than the run's {steps:,} optimizer steps: the only "
+            "checkpoint is the final one",
+            fix=f"Set save_steps to at most {max(steps // 10, 1):,} (a tenth of the run).",
+        )
+
+
+#: Batches a resume fast-forwards through before training continues; above this the skip takes
+#: long enough to notice (huggingface/transformers#11284: 28 h for 660k batches).
+SKIP_BATCHES_WARN = 100_000
+
+
+class SlowResumeDataSkip(Rule):
+    """
+    What it does:
+    Estimates how many batches a resume near the end of an epoch must skip (Trainer replays the
+    data loader up to the saved position unless `ignore_data_skip` is true) and flags more
+    than 100,000.
+
+    Why is this bad?
+    The skip loads and collates every skipped batch: with millions of examples a restart after a
+    spot interruption can spend hours on the GPU bill before the first training step.
+
+    Example:
+    ```yaml
+    data:
+      num_examples: 19500000
+    training:
+      per_device_train_batch_size: 1
+      gradient_accumulation_steps: 16
+    ```
+
+    Use instead:
+    ```yaml
+    data:
+      num_examples: 19500000
+    training:
+      per_device_train_batch_size: 1
+      gradient_accumulation_steps: 16
+      ignore_data_skip: true
+    ```
+
+    References:
+    - transformers trainer.py `_inner_training_loop` (skip of `steps_trained_in_current_epoch`)
+    - huggingface/transformers#11284 (28 h to skip 660k batches)
+    """
+
+    id = "PF211"
+    name = "slow-resume-data-skip"
+    severity = Severity.INFO
+    title = "Resuming would replay a very large number of batches"
+    fix = (
+        "Set ignore_data_skip: true (and shuffle with a new seed on resume), or split the data "
+        "into smaller epochs."
+    )
+    source_url = "https://github.com/huggingface/transformers/issues/11284"
+    requires = ("data",)
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        data = plan.spec.data
+        if data is None or not data.num_examples:
+            return
+        if bool(training_value(plan, "ignore_data_skip", False)):
+            return
+        batch = int(training_value(plan, "per_device_train_batch_size", 8) or 8)
+        gpus = plan.spec.compute.instance_count if plan.spec.compute else 1
+        batches_per_epoch = data.num_examples // max(batch * gpus, 1)
+        steps = total_steps(plan)
+        gas = int(training_value(plan, "gradient_accumulation_steps", 1) or 1)
+        if steps is not None:
+            batches_per_epoch = min(batches_per_epoch, steps * gas)
+        if batches_per_epoch < SKIP_BATCHES_WARN:
+            return
+        yield self.finding(
+            "training.ignore_data_skip",
+            f"a resume late in an epoch replays up to {batches_per_epoch:,} batches before "
+            "training continues (ignore_data_skip is false)",
+        )
+
+
+class HubPushAsRecovery(Rule):
+    """
+    What it does:
+    With `push_to_hub: true` on a job that can be cut off and has no S3 checkpoint sync, flags
+    `hub_strategy` "end" or "every_save", which do not leave a resumable checkpoint on the Hub.
+
+    Why is this bad?
+    "end" pushes only after a clean finish; "every_save" pushes the weights but no optimizer or
+    scheduler state, and skips a push while the previous one is still uploading
+    (`hub_always_push: false`). Neither lets a stopped run continue.
+
+    Example:
+    ```yaml
+    training:
+      push_to_hub: true
+      hub_strategy: end
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      push_to_hub: true
+      hub_strategy: checkpoint
+      hub_always_push: true
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    References:
+    - transformers training_args.py (hub_strategy), trainer.py `_push_from_checkpoint`
+    - axolotl-ai-cloud/axolotl PR #1049 (skipped pushes, missing Hub checkpoints)
+    """
+
+    id = "PF212"
+    name = "hub-push-as-recovery"
+    severity = Severity.INFO
+    title = "Hub pushes would not give a resumable checkpoint"
+    fix = "Use hub_strategy: checkpoint with hub_always_push: true, or sync checkpoints to S3."
+    source_url = TRAINER_DOC
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if not bool(training_value(plan, "push_to_hub", False)):
+            return
+        reason = cutoff_reason(plan)
+        compute = plan.spec.compute
+        if reason is None or (compute is not None and compute.checkpoint_s3_uri):
+            return
+        hub = str(training_value(plan, "hub_strategy", "every_save")).lower().rpartition(".")[2]
+        if hub == "checkpoint" and bool(training_value(plan, "hub_always_push", False)):
+            return
+        if hub in ("end", "every_save"):
+            what = (
+                "pushes only after a clean finish"
+                if hub == "end"
+                else ("pushes weights without optimizer state")
+            )
+        else:
+            what = "skips a push while the previous one is uploading (hub_always_push false)"
+        yield self.finding(
+            "training.hub_strategy",
+            f'hub_strategy "{hub}" {what}, and this is {reason} with no S3 checkpoint sync',
+        )

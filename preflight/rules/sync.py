@@ -1,0 +1,538 @@
+"""PF1xx: where checkpoints are written, and whether they outlive the job that wrote them.
+
+The helpers at the top answer the questions every checkpoint rule asks of a plan (does the job
+save at all, does it run on SageMaker, can it be cut off, how many steps between saves); the
+other rule modules import them, so every rule resolves Trainer defaults the same way.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..findings import Finding, Severity
+from .base import Rule
+
+if TYPE_CHECKING:
+    from ..plan import Plan
+
+#: SageMaker's container root; a path under it means the script runs in a SageMaker job.
+SAGEMAKER_ROOT = "/opt/ml"
+#: Directories SageMaker uploads only once the job ends (model.tar.gz / output.tar.gz).
+#: Source: docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-output.html
+END_ONLY_DIRS = ("/opt/ml/model", "/opt/ml/output/data", "/opt/ml/output")
+SYNC_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html"
+
+
+# --- plan facts shared by the checkpoint rules -------------------------------------------------
+
+
+def training_value(plan: Plan, name: str, default: Any = None) -> Any:
+    """The stated value of a TrainingArguments field, else Trainer's default, else ``default``."""
+    value = plan.spec.training.get(name, default)
+    return default if value is None and default is not None else value
+
+
+def strategy(plan: Plan, name: str, default: str) -> str:
+    """A ``*_strategy`` field as Trainer normalises it: lower case, enum prefix dropped."""
+    raw = plan.spec.training.get(name, default)
+    text = str(raw if raw is not None else default).lower()
+    return text.rpartition(".")[2]
+
+
+def save_strategy(plan: Plan) -> str:
+    return strategy(plan, "save_strategy", "steps")
+
+
+def eval_strategy(plan: Plan) -> str:
+    return strategy(plan, "eval_strategy", "no")
+
+
+def saves_checkpoints(plan: Plan) -> bool:
+    """False only when Trainer would never write a checkpoint."""
+    kind = save_strategy(plan)
+    if kind == "no":
+        return False
+    return not (kind == "best" and eval_strategy(plan) == "no")
+
+
+def output_dir(plan: Plan) -> str:
+    """``training.output_dir`` as Trainer resolves it (v5 default: ``trainer_output``)."""
+    return str(training_value(plan, "output_dir", "trainer_output") or "trainer_output")
+
+
+def is_under(path: str, root: str) -> bool:
+    """Whether POSIX ``path`` is ``root`` or inside it (no filesystem access)."""
+    p = posixpath.normpath(path)
+    r = posixpath.normpath(root)
+    return p == r or p.startswith(r.rstrip("/") + "/")
+
+
+def on_sagemaker(plan: Plan) -> bool:
+    """The job runs in a SageMaker container: says so, or writes under /opt/ml with no compute.
+
+    A script that only builds ``TrainingArguments(output_dir="/opt/ml/...")`` states no
+    provider, but that path exists nowhere else: it is a SageMaker training script.
+    """
+    compute = plan.spec.compute
+    if compute is not None:
+        return compute.provider == "sagemaker"
+    return plan.stated("training.output_dir") and is_under(output_dir(plan), SAGEMAKER_ROOT)
+
+
+def cutoff_reason(plan: Plan) -> str | None:
+    """Why the job can be stopped before it finishes (spot, MaxRuntime), or None for local."""
+    if not on_sagemaker(plan):
+        return None
+    compute = plan.spec.compute
+    if compute is None:
+        return "a SageMaker job (MaxRuntime, 1 day by default)"
+    limit = f"MaxRuntime of {compute.max_run_hours:g} h"
+    return f"a spot job (interruptions, {limit})" if compute.spot else f"a job with a {limit}"
+
+
+def total_steps(plan: Plan) -> int | None:
+    """Optimizer steps of the whole run: the cost model's count, else a stated ``max_steps``."""
+    if plan.cost and plan.cost.get("total_steps"):
+        return int(plan.cost["total_steps"])
+    max_steps = training_value(plan, "max_steps", -1)
+    if isinstance(max_steps, int | float) and max_steps > 0:
+        return int(max_steps)
+    return None
+
+
+def save_every_steps(plan: Plan, steps: int | None = None) -> int | None:
+    """Optimizer steps between checkpoints, as Trainer counts them (ratios resolved)."""
+    kind = save_strategy(plan)
+    if kind in ("no", "best"):
+        return None
+    steps = steps if steps is not None else total_steps(plan)
+    if kind == "epoch":
+        if steps is None:
+            return None
+        epochs = float(training_value(plan, "num_train_epochs", 3.0) or 3.0)
+        return max(int(steps / max(epochs, 1.0)), 1)
+    value = training_value(plan, "save_steps", 500)
+    if not isinstance(value, int | float) or value <= 0:
+        return None
+    if value < 1:
+        return None if steps is None else max(int(value * steps), 1)
+    return int(value)
+
+
+def describe_dir(plan: Plan) -> str:
+    stated = plan.stated("training.output_dir") and "output_dir" in plan.spec.training.stated
+    where = output_dir(plan)
+    return f"`{where}`" if stated else f"`{where}` (Trainer's default, output_dir unset)"
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+class CheckpointsNotSynced(Rule):
+    """
+    What it does:
+    On SageMaker, checks that Trainer writes its checkpoints inside
+    `compute.checkpoint_local_path` (default `/opt/ml/checkpoints`) and that
+    `compute.checkpoint_s3_uri` is set, the only combination SageMaker copies to S3 while the job
+    runs.
+
+    Why is this bad?
+    Anything else stays on the instance until the job ends. A job stopped by MaxRuntime, a spot
+    reclaim or a crash loses every checkpoint in it: the seed story lost 168 GPU-hours this way
+    (`output_dir: /opt/ml/output/data`, uploaded only at the end). This rule cannot be silenced.
+
+    Example:
+    ```yaml
+    training:
+      output_dir: /opt/ml/output/data
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html
+    - seed story (shared/seed): checkpoints in /opt/ml/output/data, 7-day timeout, nothing left
+    """
+
+    id = "PF101"
+    name = "checkpoints-not-synced"
+    severity = Severity.ERROR
+    title = "Checkpoints are not synced to S3 during the job"
+    fix = (
+        "Set training.output_dir to compute.checkpoint_local_path (/opt/ml/checkpoints) and "
+        "compute.checkpoint_s3_uri to an S3 prefix."
+    )
+    source_url = SYNC_DOC
+    silenceable = False
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if not on_sagemaker(plan) or not saves_checkpoints(plan):
+            return
+        compute = plan.spec.compute
+        local = compute.checkpoint_local_path if compute is not None else "/opt/ml/checkpoints"
+        if plan.stated("training.output_dir") and not is_under(output_dir(plan), local):
+            yield self.finding(
+                "training.output_dir",
+                f"checkpoints go to {describe_dir(plan)}, outside `{local}`, the only directory "
+                "SageMaker syncs to S3 during the job: a timeout or interruption loses them all",
+                fix=f"Set training.output_dir: {local} (and compute.checkpoint_s3_uri).",
+            )
+        if compute is not None and not compute.checkpoint_s3_uri:
+            yield self.finding(
+                "compute.checkpoint_s3_uri",
+                "compute.checkpoint_s3_uri is not set, so SageMaker syncs no checkpoint to S3 "
+                "while the job runs; nothing survives a stop, timeout or interruption",
+                fix="Set compute.checkpoint_s3_uri: s3://BUCKET/checkpoints/JOB (same region).",
+            )
+
+
+class OutputDirUploadedAtEnd(Rule):
+    """
+    What it does:
+    Flags a `training.output_dir` under `/opt/ml/model` or `/opt/ml/output`, the directories
+    SageMaker packs into a tarball and uploads only once the job is over.
+
+    Why is this bad?
+    Checkpoints there are invisible until the end, lost if the job dies, and inflate
+    `model.tar.gz` (every kept checkpoint, optimizer states included) until the final upload can
+    fail. `/opt/ml/model` is for the final weights, written once.
+
+    Example:
+    ```yaml
+    training:
+      output_dir: /opt/ml/model
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-output.html
+    - huggingface/notebooks PR #138 (checkpoints in SM_MODEL_DIR, artifact upload failed)
+    """
+
+    id = "PF102"
+    name = "output-dir-uploaded-at-end"
+    severity = Severity.ERROR
+    title = "output_dir is a directory SageMaker uploads only at the end of the job"
+    fix = "Write checkpoints to /opt/ml/checkpoints; save only the final model to /opt/ml/model."
+    source_url = (
+        "https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-output.html"
+    )
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if not plan.stated("training.output_dir") or not saves_checkpoints(plan):
+            return
+        if plan.spec.compute is not None and plan.spec.compute.provider != "sagemaker":
+            return
+        where = output_dir(plan)
+        for root in END_ONLY_DIRS:
+            if is_under(where, root):
+                yield self.finding(
+                    "training.output_dir",
+                    f"`{where}` is {'' if is_under(root, where) else 'under '}`{root}`, which "
+                    "SageMaker uploads only when the job "
+                    "ends: checkpoints written there are lost on a timeout or interruption",
+                )
+                return
+
+
+class SpotWithoutCheckpointSync(Rule):
+    """
+    What it does:
+    Flags a managed spot job (`compute.spot: true`) without `compute.checkpoint_s3_uri`.
+
+    Why is this bad?
+    On every spot interruption SageMaker restarts the job on a new instance and restores only
+    what was synced to `checkpoint_s3_uri`. Without it, each restart begins again from step 0,
+    and the job can be billed many times for the same first hours.
+
+    Example:
+    ```yaml
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      spot: true
+      max_wait_hours: 48
+    ```
+
+    Use instead:
+    ```yaml
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      spot: true
+      max_wait_hours: 48
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html
+    - aws/sagemaker-python-sdk#1040 (every interruption restarted from scratch)
+    """
+
+    id = "PF103"
+    name = "spot-without-checkpoint-sync"
+    severity = Severity.ERROR
+    title = "Spot job without checkpoint_s3_uri restarts from scratch after each interruption"
+    fix = "Set compute.checkpoint_s3_uri, or run on demand (spot: false)."
+    source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
+    requires = ("sagemaker",)
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        compute = plan.spec.compute
+        if compute is None or not compute.spot or compute.checkpoint_s3_uri:
+            return
+        yield self.finding(
+            "compute.spot",
+            "spot training without compute.checkpoint_s3_uri: each interruption restarts the "
+            "job from step 0 with nothing restored",
+        )
+
+
+def stale_checkpoints(plan: Plan) -> tuple[Path, list[str]]:
+    """The local output_dir (relative to the source's folder) and its ``checkpoint-*`` dirs."""
+    target = Path(output_dir(plan))
+    if not target.is_absolute():
+        target = plan.loaded.path.parent / target
+    try:
+        found = sorted(
+            (p.name for p in target.glob("checkpoint-*") if p.is_dir()),
+            key=lambda n: (len(n), n),
+        )
+    except OSError:
+        found = []
+    return target, found
+
+
+class StaleLocalCheckpoints(Rule):
+    """
+    What it does:
+    For a local job, lists `checkpoint-*` directories already present in `training.output_dir`
+    (a relative output_dir is taken relative to the spec file's folder).
+
+    Why is this bad?
+    `save_total_limit` rotation counts every `checkpoint-*` directory in output_dir, old runs
+    included, ordered by modification time: a new run's first checkpoint can be deleted at once
+    because older ones fill the quota. `resume_from_checkpoint=True` picks the highest number,
+    which may belong to another run, with other hyper-parameters.
+
+    Example:
+    ```yaml
+    # with runs/demo/checkpoint-500 left on disk from an earlier run
+    training:
+      output_dir: runs/demo
+    compute:
+      provider: local
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      output_dir: runs/demo-2
+    compute:
+      provider: local
+    ```
+
+    References:
+    - huggingface/transformers PR #37260 (new checkpoint deleted because old ones existed)
+    - transformers trainer_utils.rotate_checkpoints / get_last_checkpoint
+    """
+
+    id = "PF104"
+    name = "stale-local-checkpoints"
+    severity = Severity.WARNING
+    title = "output_dir already holds checkpoints from another run"
+    fix = "Use a fresh output_dir, or move the old checkpoint-* directories away first."
+    source_url = "https://github.com/huggingface/transformers/pull/37260"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        compute = plan.spec.compute
+        if compute is not None and compute.provider != "local":
+            return
+        if not plan.stated("training.output_dir") or on_sagemaker(plan):
+            return
+        target, found = stale_checkpoints(plan)
+        if not found:
+            return
+        shown = ", ".join(found[-5:]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        yield self.finding(
+            "training.output_dir",
+            f"{target} already holds {len(found)} checkpoint dir(s) ({shown}): rotation counts "
+            "them and resume would pick the highest, possibly from another run",
+        )
+
+
+#: Bytes per stored weight by model dtype (safetensors keeps the training dtype).
+DTYPE_BYTES = {"float32": 4.0, "float16": 2.0, "bfloat16": 2.0, "int8": 1.0, "nf4": 0.5}
+
+
+def optimizer_bytes_per_param(optim: str) -> float:
+    """Bytes of optimizer state per trainable parameter in ``optimizer.pt``.
+
+    AdamW keeps two fp32 moments (8 bytes); bitsandbytes 8-bit variants keep two 1-byte states
+    (+ block scales, ignored); SGD keeps one momentum buffer at most; Adafactor keeps factored
+    second moments, small enough to ignore here.
+    """
+    name = optim.lower()
+    if "8bit" in name:
+        return 2.0
+    if "sgd" in name:
+        return 4.0
+    if "adafactor" in name:
+        return 0.0
+    return 8.0
+
+
+def param_counts(plan: Plan) -> tuple[int, int] | None:
+    """(total, trainable) parameters from the memory estimate, else from memplan directly."""
+    from .memory import memory_json
+
+    mem = memory_json(plan)
+    if mem and mem.get("total_params") and mem.get("trainable_params") is not None:
+        return int(mem["total_params"]), int(mem["trainable_params"])
+    spec = plan.spec
+    if spec.model is None:
+        return None
+    try:
+        import memplan
+
+        local = plan.loaded.path.parent / spec.model.name
+        arch = memplan.load_architecture(str(local) if local.is_dir() else spec.model.name)
+        lora = None
+        if spec.lora is not None:
+            lora = memplan.LoraSetup(
+                r=spec.lora.r,
+                target_modules=tuple(spec.lora.target_modules),
+                alpha=float(spec.lora.alpha),
+                dropout=float(spec.lora.dropout),
+            )
+        counts = memplan.count_params(arch, lora)
+    except (AttributeError, ImportError, ValueError):
+        return None
+    return int(counts.total), int(counts.trainable)
+
+
+def checkpoint_gb(plan: Plan, total: int, trainable: int) -> float:
+    """Size of one checkpoint directory in GB (10^9 bytes).
+
+    LoRA: adapter tensors in fp32 (peft upcasts adapters of fp16/bf16 models) plus optimizer
+    state for them. Full fine-tune: every weight in the model dtype plus optimizer state.
+    """
+    spec = plan.spec
+    optim = optimizer_bytes_per_param(str(training_value(plan, "optim", "adamw_torch")))
+    if bool(training_value(plan, "save_only_model", False)):
+        optim = 0.0
+    if spec.lora is not None:
+        weights = trainable * 4.0
+    else:
+        dtype = spec.model.dtype if spec.model is not None else "float32"
+        weights = total * DTYPE_BYTES.get(dtype, 2.0)
+    return (weights + trainable * optim) / 1e9
+
+
+class CheckpointsExceedVolume(Rule):
+    """
+    What it does:
+    Estimates one checkpoint's size from the parameter counts (LoRA adapter plus its optimizer
+    state, or the full model plus optimizer state), multiplies it by the number of checkpoints
+    kept (`save_total_limit`, or every save of the run when it is unset), adds the base model's
+    download, and compares the sum with `compute.volume_size_gb`.
+
+    Why is this bad?
+    A full disk fails in the middle of a save: the newest checkpoint is half written, and resume
+    picks it (the highest number) and crashes. A full fine-tune of a 7B model writes about 70 GB
+    per checkpoint with AdamW states.
+
+    Example:
+    ```yaml
+    model:
+      name: mistralai/Mistral-7B-v0.1
+    training:
+      output_dir: /opt/ml/checkpoints
+      save_total_limit: 5
+    compute:
+      provider: sagemaker
+      instance_type: ml.p4d.24xlarge
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/full-ft
+      volume_size_gb: 100
+    ```
+
+    Use instead:
+    ```yaml
+    model:
+      name: mistralai/Mistral-7B-v0.1
+    training:
+      output_dir: /opt/ml/checkpoints
+      save_total_limit: 2
+    compute:
+      provider: sagemaker
+      instance_type: ml.p4d.24xlarge
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/full-ft
+      volume_size_gb: 300
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
+    - shared/research/trainer-and-lint-facts.md 1.10 (what a checkpoint directory holds)
+    """
+
+    id = "PF105"
+    name = "checkpoints-exceed-volume"
+    severity = Severity.WARNING
+    title = "Kept checkpoints do not fit on the training volume"
+    fix = "Raise compute.volume_size_gb, or lower training.save_total_limit."
+    source_url = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html"
+    requires = ("sagemaker", "model")
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        compute = plan.spec.compute
+        if compute is None or not saves_checkpoints(plan):
+            return
+        counts = param_counts(plan)
+        if counts is None:
+            return
+        total, trainable = counts
+        one = checkpoint_gb(plan, total, trainable)
+        limit = training_value(plan, "save_total_limit", None)
+        best = bool(training_value(plan, "load_best_model_at_end", False))
+        if isinstance(limit, int) and limit > 0:
+            kept = max(limit, 2 if best else 1)
+            how = f"save_total_limit {limit}"
+        else:
+            steps = total_steps(plan)
+            every = save_every_steps(plan, steps)
+            if steps is None or every is None:
+                return
+            kept = steps // every + 1
+            how = f"save_total_limit unset: {kept} saves over {steps:,} steps"
+        base = total * 2.0 / 1e9  # the base model's download (hub weights in 16-bit)
+        need = kept * one + base
+        if need <= compute.volume_size_gb:
+            return
+        yield self.finding(
+            "compute.volume_size_gb",
+            f"{kept} checkpoint(s) of ~{one:.1f} GB ({how}) plus the {base:.0f} GB base model "
+            f"need ~{need:.0f} GB, more than volume_size_gb {compute.volume_size_gb}",
+            fix=(
+                f"Set compute.volume_size_gb to at least {int(need * 1.2) + 1}, or lower "
+                "training.save_total_limit (keeping at least 2)."
+            ),
+        )
