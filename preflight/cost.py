@@ -6,7 +6,9 @@ memplan for the parameter counts and layer sizes, and hands costmodel plain numb
 Tokens the GPU processes: ``data.num_examples x tokens_per_example x num_train_epochs``, or
 ``max_steps x batch x grad-accum x GPUs x tokens_per_example`` when ``max_steps`` is set (as in
 the Trainer).  ``tokens_per_example`` is ``data.avg_tokens`` capped by ``data.max_length``
-(dynamic padding); without ``avg_tokens`` it is ``max_length``, an upper bound.
+(dynamic padding) when counting by epochs, and ``max_length`` when counting by ``max_steps``
+(see :func:`tokens_per_example`).  The spec has no padding key: data padded to ``max_length``
+and counted by epochs is underestimated by ``max_length / avg_tokens``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,22 @@ def _model_target(loaded: LoadedSpec, name: str) -> str:
     """A model name, or a local config dir resolved against the spec's folder."""
     local = Path(name) if Path(name).is_absolute() else loaded.path.parent / name
     return str(local) if local.is_dir() else name
+
+
+def tokens_per_example(avg_tokens: float | None, max_length: int | None, by_steps: bool) -> float:
+    """Tokens the GPU processes per example.
+
+    Counted by epochs: ``avg_tokens`` capped by ``max_length`` (dynamic padding).  Counted by
+    ``max_steps``: ``max_length`` (every example padded to it), the upper bound; this is also
+    what reproduces the seed's own run (152,000 steps in 168 h).  Either falls back to the
+    other figure when only one is given.
+    """
+    if by_steps and max_length is not None:
+        return float(max_length)
+    if avg_tokens is not None:
+        return min(float(avg_tokens), float(max_length)) if max_length else float(avg_tokens)
+    assert max_length is not None
+    return float(max_length)
 
 
 def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
@@ -79,13 +97,7 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
         counts = memplan.count_params(arch, lora_setup)
     except ValueError as exc:
         return MissingFacts([_issue(loaded, "lora.target_modules", str(exc))])
-    if data.avg_tokens is not None:
-        tok = float(data.avg_tokens)
-        if data.max_length is not None:
-            tok = min(tok, float(data.max_length))
-    else:
-        assert data.max_length is not None
-        tok = float(data.max_length)
+    tok = tokens_per_example(data.avg_tokens, data.max_length, max_steps > 0)
     embedding = 0 if arch.tie_word_embeddings else int(counts.embedding)
     return Workload(
         params_total=int(counts.total),

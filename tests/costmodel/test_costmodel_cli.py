@@ -164,3 +164,23 @@ def test_cost_summary_is_none_without_instance(tmp_path: Path) -> None:
     spec = tmp_path / "local.yaml"
     spec.write_text("model:\n  name: mistralai/Mistral-7B-v0.1\ncompute:\n  provider: local\n")
     assert cost_summary(load_spec(spec)) is None
+
+
+def test_tokens_per_example_rules() -> None:
+    from preflight.cost import tokens_per_example
+
+    assert tokens_per_example(64, 256, by_steps=False) == 64
+    assert tokens_per_example(300, 256, by_steps=False) == 256
+    assert tokens_per_example(64, 256, by_steps=True) == 256
+    assert tokens_per_example(64, None, by_steps=True) == 64
+    assert tokens_per_example(None, 128, by_steps=False) == 128
+
+
+def test_seed_fixed_spec_matches_the_seeds_observed_rate() -> None:
+    from preflight.cost import cost_summary
+
+    summary = cost_summary(load_spec(EXAMPLES / "seed-fixed.yaml"))
+    assert summary is not None
+    # The seed reached step 152,000 in 168 h: 150,000 steps take 150,000 / 152,000 x 168 h.
+    assert summary["compute_hours"] == pytest.approx(150_000 / 152_000 * 168, rel=0.02)
+    assert summary["exceeds_max_run"] is False  # max_run_hours: 240
