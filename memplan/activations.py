@@ -134,8 +134,14 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
             inv["attn.softcap_tanh"] = b * heads * s * s * cb
     else:
         inv["attn.q_rope"] = t * q * cb
-        inv["attn.k_rope"] = t * kv * cb
-        inv["attn.v"] = t * kv * cb
+        if setup.padded:
+            # With a mask: repeat_kv copies K/V to every query head; SDPA keeps its float mask.
+            inv["attn.k_repeated" if kv != q else "attn.k_rope"] = t * q * cb
+            inv["attn.v_repeated" if kv != q else "attn.v"] = t * q * cb
+            inv["attn.mask"] = b * s * s * cb
+        else:
+            inv["attn.k_rope"] = t * kv * cb
+            inv["attn.v"] = t * kv * cb
         inv["attn.out"] = t * q * cb
         inv["attn.logsumexp"] = heads * t * 4
     # MLP: gate and up outputs and the activation.

@@ -73,6 +73,17 @@ class TrainingSetup:
     gpu_name: str | None = None
     gradient_accumulation_steps: int = 1
     double_quant: bool = False
+    packed: bool = False
+
+    @property
+    def padded(self) -> bool:
+        """Whether batches carry padding: more than one sequence per batch and no packing.
+
+        With padding transformers passes an explicit attention mask, so SDPA cannot use its
+        causal fast path: K/V heads are repeated for grouped-query attention and the kernel
+        keeps a (batch, 1, seq, seq) additive mask per layer for backward.
+        """
+        return self.batch_size > 1 and not self.packed
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

@@ -155,7 +155,12 @@ def _build_model(setup: TrainingSetup, layers: int) -> Any:
     fields["use_cache"] = False
     cfg = AutoConfig.for_model(model_type, **fields)
     eager = setup.attn_implementation == "eager" or setup.arch.model_type == "gemma2"
-    attn = "eager" if eager else _register_unpadded_sdpa()
+    if eager:
+        attn = "eager"
+    elif setup.padded:
+        attn = "sdpa"  # with fake inputs transformers always builds the mask, as padding does
+    else:
+        attn = _register_unpadded_sdpa()
     with torch.device("meta"):
         return AutoModelForCausalLM.from_config(
             cfg, dtype=_torch_dtype(setup.weight_dtype), attn_implementation=attn
