@@ -187,7 +187,9 @@ def plan_launch(
         return f"{loaded.path}:{line}" if line else str(loaded.path)
 
     if compute is None:
-        raise LaunchError(f"{where('compute')}: compute: a SageMaker launch needs a compute section")
+        raise LaunchError(
+            f"{where('compute')}: compute: a SageMaker launch needs a compute section"
+        )
     if compute.provider != "sagemaker":
         problems.append(
             f"{where('compute.provider')}: compute.provider: is {compute.provider!r}; "

@@ -1,0 +1,213 @@
+"""trainjob launch against moto in server mode: the gate, the request, and the job it creates."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner
+from sm_specs import SEED_BROKEN, SEED_FIXED, variant
+
+import preflight
+from trainjob.cli_launch import launch
+from trainjob.sagemaker.request import LaunchError, LaunchOptions, plan_launch
+
+BUCKET = "igbo-training"  # the bucket of the examples' checkpoint_s3_uri
+
+
+def _invoke(*args: str) -> Any:
+    return CliRunner().invoke(launch, list(args), catch_exceptions=False)
+
+
+def _jobs() -> list[dict[str, Any]]:
+    return boto3.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
+
+
+def _tags(arn: str) -> dict[str, str]:
+    tags = boto3.client("sagemaker").list_tags(ResourceArn=arn)["Tags"]
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def test_spot_spec_request_carries_spot_wait_and_checkpoints(spot_spec: Path) -> None:
+    loaded = preflight.load_spec(spot_spec)
+    plan = plan_launch(loaded, digest="d" * 16, cost=None, options=LaunchOptions())
+    request = plan.to_request()
+    assert request["EnableManagedSpotTraining"] is True
+    stop = request["StoppingCondition"]
+    assert stop["MaxRuntimeInSeconds"] == 240 * 3600
+    assert stop["MaxWaitTimeInSeconds"] == 300 * 3600
+    assert stop["MaxWaitTimeInSeconds"] >= stop["MaxRuntimeInSeconds"]
+    assert request["CheckpointConfig"] == {
+        "S3Uri": "s3://igbo-training/checkpoints/igbo-mistral7b",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    assert request["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    assert request["ResourceConfig"]["VolumeSizeInGB"] == 100
+    assert {"Key": "trainjob:plan-digest", "Value": "d" * 16} in request["Tags"]
+    assert request["Environment"]["TRAINJOB_CHECKPOINT_DIR"] == "/opt/ml/checkpoints"
+
+
+def test_spot_without_max_wait_gets_a_wait_at_least_the_runtime(tmp_path: Path) -> None:
+    spec = variant(tmp_path, "s.yaml", {"  spot: false\n": "  spot: true\n"})
+    plan = plan_launch(preflight.load_spec(spec), digest="x", options=LaunchOptions())
+    stop = plan.to_request()["StoppingCondition"]
+    assert stop["MaxWaitTimeInSeconds"] >= stop["MaxRuntimeInSeconds"] == 240 * 3600
+
+
+def test_on_demand_request_has_no_max_wait() -> None:
+    plan = plan_launch(preflight.load_spec(SEED_FIXED), digest="x", options=LaunchOptions())
+    request = plan.to_request()
+    assert request["EnableManagedSpotTraining"] is False
+    assert "MaxWaitTimeInSeconds" not in request["StoppingCondition"]
+
+
+def test_missing_checkpoint_uri_is_refused_with_file_line_and_key(tmp_path: Path) -> None:
+    spec = variant(
+        tmp_path,
+        "nock.yaml",
+        {"  checkpoint_s3_uri: s3://igbo-training/checkpoints/igbo-mistral7b\n": ""},
+    )
+    with pytest.raises(LaunchError) as err:
+        plan_launch(preflight.load_spec(spec), digest="x", options=LaunchOptions())
+    assert f"{spec}:" in str(err.value)
+    assert "compute.checkpoint_s3_uri" in str(err.value)
+
+
+def test_multi_gpu_fsdp_launches_torchrun_with_sharding(tmp_path: Path) -> None:
+    spec = variant(
+        tmp_path,
+        "multi.yaml",
+        {
+            "  instance_type: ml.g5.xlarge\n": "  instance_type: ml.g5.12xlarge\n  distributed: fsdp\n",
+        },
+    )
+    plan = plan_launch(preflight.load_spec(spec), digest="x", options=LaunchOptions())
+    request = plan.to_request()
+    assert plan.gpus_per_instance == 4  # costmodel catalog: ml.g5.12xlarge has 4 A10G
+    assert request["HyperParameters"]["sagemaker_torch_distributed_enabled"] == "true"
+    assert request["Environment"]["ACCELERATE_USE_FSDP"] == "true"
+    assert request["Environment"]["TRAINJOB_DISTRIBUTED"] == "fsdp"
+
+
+def test_refused_launch_of_broken_seed_creates_no_job(aws: str) -> None:
+    assert preflight.check(SEED_BROKEN).errors > 0
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(str(SEED_BROKEN), "--no-aws", "--via", "boto3")
+    assert result.exit_code == 1
+    assert "refused" in result.output
+    assert "PF101" in result.output
+    assert _jobs() == []
+    assert boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+    # the catalog grows in parallel: the refusal must still rest on real errors
+    assert preflight.check(SEED_BROKEN).errors > 0
+
+
+def test_dry_run_prints_the_request_and_creates_nothing(aws: str, spot_spec: Path) -> None:
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(str(spot_spec), "--dry-run", "--no-aws")
+    assert result.exit_code == 0, result.output
+    request = json.loads(result.stdout)
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["StoppingCondition"]["MaxWaitTimeInSeconds"] == 300 * 3600
+    digest = preflight.check(spot_spec).digest()
+    assert {"Key": "trainjob:plan-digest", "Value": digest} in request["Tags"]
+    assert _jobs() == []
+    assert boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+
+
+def _check_created_job(spec: Path, *, spot: bool, wait_hours: float | None) -> dict[str, Any]:
+    jobs = _jobs()
+    assert len(jobs) == 1
+    sm = boto3.client("sagemaker")
+    job = sm.describe_training_job(TrainingJobName=jobs[0]["TrainingJobName"])
+    assert job["EnableManagedSpotTraining"] is spot
+    assert job["StoppingCondition"]["MaxRuntimeInSeconds"] == 240 * 3600
+    if wait_hours is None:
+        assert "MaxWaitTimeInSeconds" not in job["StoppingCondition"]
+    else:
+        assert job["StoppingCondition"]["MaxWaitTimeInSeconds"] == int(wait_hours * 3600)
+    assert job["CheckpointConfig"] == {
+        "S3Uri": "s3://igbo-training/checkpoints/igbo-mistral7b",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    assert job["ResourceConfig"]["InstanceCount"] == 1
+    assert "huggingface-pytorch-training" in job["AlgorithmSpecification"]["TrainingImage"]
+    tags = _tags(job["TrainingJobArn"])
+    assert tags["trainjob:plan-digest"] == preflight.check(spec).digest()
+    assert tags["trainjob:preflight"] == "passed"
+    return job
+
+
+def test_launch_of_fixed_seed_creates_one_job_boto3(aws: str) -> None:
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(str(SEED_FIXED), "--no-aws", "--via", "boto3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["via"] == "boto3"
+    _check_created_job(SEED_FIXED, spot=False, wait_hours=None)
+    # the code went up as sourcedir.tar.gz with the spec (output_dir forced) and the entry point
+    key = out["code_uri"].split("/", 3)[3]
+    body = boto3.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        names = set(tar.getnames())
+        spec_text = tar.extractfile("job.yaml").read().decode()  # type: ignore[union-attr]
+    assert {"job.yaml", "trainjob_entry.py", "requirements.txt", "trainjob/run.py"} <= names
+    assert "preflight/__init__.py" in names and "costmodel/__init__.py" in names
+    assert "output_dir: /opt/ml/checkpoints" in spec_text
+
+
+def test_launch_of_spot_variant_creates_one_job_boto3(aws: str, spot_spec: Path) -> None:
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(str(spot_spec), "--no-aws", "--via", "boto3")
+    assert result.exit_code == 0, result.output
+    _check_created_job(spot_spec, spot=True, wait_hours=300)
+
+
+def test_launch_of_spot_variant_through_the_sdk(aws: str, spot_spec: Path) -> None:
+    pytest.importorskip("sagemaker.train")
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(str(spot_spec), "--no-aws", "--via", "sdk", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["via"] == "sdk"
+    _check_created_job(spot_spec, spot=True, wait_hours=300)
+
+
+def test_forced_launch_records_the_reason_and_still_syncs_checkpoints(
+    aws: str, tmp_path: Path
+) -> None:
+    spec = variant(
+        tmp_path,
+        "forced.yaml",
+        {"  output_dir: /opt/ml/checkpoints\n": "  output_dir: /opt/ml/output/data\n"},
+    )
+    assert preflight.check(spec).errors > 0
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(
+        str(spec), "--no-aws", "--force", "--reason", "known: rehearsal", "--via", "boto3"
+    )
+    assert result.exit_code == 0, result.output
+    jobs = _jobs()
+    assert len(jobs) == 1
+    arn = boto3.client("sagemaker").describe_training_job(
+        TrainingJobName=jobs[0]["TrainingJobName"]
+    )["TrainingJobArn"]
+    tags = _tags(arn)
+    assert tags["trainjob:preflight"] == "forced"
+    assert tags["trainjob:force-reason"] == "known: rehearsal"
+
+
+def test_force_needs_a_reason_and_a_checkpoint_uri(aws: str) -> None:
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    assert _invoke(str(SEED_BROKEN), "--no-aws", "--force").exit_code == 2
+    spec = SEED_BROKEN
+    # the broken seed lacks checkpoint_s3_uri: even forced, a launch without it is refused
+    result = _invoke(str(spec), "--no-aws", "--force", "--reason", "testing", "--via", "boto3")
+    assert result.exit_code == 2
+    assert "compute.checkpoint_s3_uri" in result.output
+    assert _jobs() == []
