@@ -48,7 +48,7 @@ class CheckpointCheck:
         """A short folder-name-safe reason, for the quarantine name."""
         first = self.problems[0] if self.problems else "invalid"
         slug = re.sub(r"[^a-z0-9]+", "-", first.lower()).strip("-")
-        return slug[:40] or "invalid"
+        return slug[:40].strip("-") or "invalid"
 
 
 def checkpoint_step(path: Path) -> int | None:

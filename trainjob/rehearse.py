@@ -39,7 +39,9 @@ class Rehearsal:
 
     def add(self, name: str, ok: bool, detail: str = "") -> bool:
         self.checks.append((name, ok, detail))
-        (log.info if ok else log.error)("rehearse: [%s] %s %s", "OK" if ok else "FAIL", name, detail)
+        (log.info if ok else log.error)(
+            "rehearse: [%s] %s %s", "OK" if ok else "FAIL", name, detail
+        )
         return ok
 
     @property
@@ -91,12 +93,16 @@ def rehearse(
             f"{loaded.path}: data.sample_path: rehearse needs a local sample of the data "
             "(data.sample_path, or a local data.train)"
         )
-    sample_path = Path(sample) if Path(sample).is_absolute() else loaded.path.resolve().parent / sample
+    sample_path = (
+        Path(sample) if Path(sample).is_absolute() else loaded.path.resolve().parent / sample
+    )
 
     own_tmp = workdir is None
     root = Path(tempfile.mkdtemp(prefix="trainjob-rehearse-")) if workdir is None else workdir
     if workdir is not None and workdir.exists() and any(workdir.iterdir()):
-        raise TrainjobError(f"{workdir}: --workdir must be empty or new (nothing there is replaced)")
+        raise TrainjobError(
+            f"{workdir}: --workdir must be empty or new (nothing there is replaced)"
+        )
     out = root / "checkpoints"
     final = root / "final-model"
     save_every = max(steps // 4, 3)
@@ -106,7 +112,9 @@ def rehearse(
     while interrupt_at % save_every == 0 or (interrupt_at + 1) % save_every == 0:
         interrupt_at += 1
     if interrupt_at + 1 > steps:
-        raise TrainjobError(f"--steps {steps}: too few to save, interrupt and resume; use 6 or more")
+        raise TrainjobError(
+            f"--steps {steps}: too few to save, interrupt and resume; use 6 or more"
+        )
     batch = int(spec.training.get("per_device_train_batch_size") or 8)
     overrides: dict[str, Any] = {
         "max_steps": steps,
