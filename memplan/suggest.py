@@ -130,7 +130,12 @@ def suggest(setup: TrainingSetup, headroom: float = 0.10, limit: int = 5) -> lis
                                 score *= ADAM8BIT_QUALITY_FACTOR
                             found.append(Suggestion(cand, plan, tuple(changes), speed, score))
     found.sort(key=lambda s: (-s.score, s.plan.peak_bytes))
-    return found[:limit]
+    # A candidate that adds changes to a better one that already fits is no news.
+    kept: list[Suggestion] = []
+    for cand in found:
+        if not any(set(k.changes) < set(cand.changes) for k in kept):
+            kept.append(cand)
+    return kept[:limit]
 
 
 def _describe(old: TrainingSetup, new: TrainingSetup) -> list[str]:

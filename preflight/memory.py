@@ -1,0 +1,141 @@
+"""The job spec translated into memplan's typed input, and the memory estimate of a plan.
+
+memplan knows nothing of YAML; this module is the one place that reads spec keys for it.
+Every problem is reported at once as a SpecIssue naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .spec import LoadedSpec, SpecError, SpecIssue
+
+if TYPE_CHECKING:
+    from memplan import MemoryPlan, TrainingSetup
+
+#: When data.max_length is absent, the length memplan assumes (and says so in a note).
+DEFAULT_SEQ_LEN = 512
+
+
+def _issue(loaded: LoadedSpec, key: str, message: str) -> SpecIssue:
+    return SpecIssue(str(loaded.path), loaded.line_of(key), key, message)
+
+
+def _model_target(loaded: LoadedSpec, name: str) -> str:
+    """A catalog name, or a local config directory resolved against the spec's folder."""
+    local = Path(name) if Path(name).is_absolute() else loaded.path.parent / name
+    return str(local) if local.is_dir() else name
+
+
+def _capacity(loaded: LoadedSpec, issues: list[SpecIssue]) -> tuple[float | None, str | None, int]:
+    """(GiB per GPU, GPU name, GPUs per instance) from costmodel's catalog, when it knows."""
+    compute = loaded.spec.compute
+    if compute is None or not compute.instance_type:
+        return None, None, 1
+    try:
+        import costmodel
+    except ImportError:
+        return None, None, 1
+    try:
+        inst = costmodel.load_catalog().instance(compute.instance_type)
+    except costmodel.UnknownInstanceError as exc:
+        issues.append(_issue(loaded, "compute.instance_type", str(exc)))
+        return None, None, 1
+    return float(inst.gpu_memory_gib), str(inst.gpu), int(inst.gpu_count)
+
+
+def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
+    """The spec's :class:`memplan.TrainingSetup`; raises SpecError listing every problem."""
+    import memplan
+    from memplan.setup import TrainingSetup, optimizer_kind
+
+    spec = loaded.spec
+    issues: list[SpecIssue] = []
+    if spec.model is None:
+        raise SpecError([_issue(loaded, "model", "a model is needed to estimate GPU memory")])
+    arch = None
+    try:
+        arch = memplan.load_architecture(_model_target(loaded, spec.model.name))
+    except memplan.UnknownModelError as exc:
+        issues.append(_issue(loaded, "model.name", str(exc)))
+    tr = spec.training
+    lora = None
+    if spec.lora is not None:
+        try:
+            lora = memplan.LoraSetup(
+                r=int(spec.lora.r),
+                target_modules=tuple(spec.lora.target_modules),
+                alpha=float(spec.lora.alpha),
+                dropout=float(spec.lora.dropout),
+            )
+            if arch is not None:
+                memplan.count_params(arch, lora)
+        except ValueError as exc:
+            issues.append(_issue(loaded, "lora.target_modules", str(exc)))
+            lora = None
+    optim_name = str(tr.get("optim", "adamw_torch") or "adamw_torch")
+    try:
+        optimizer = optimizer_kind(optim_name)
+    except ValueError as exc:
+        issues.append(_issue(loaded, "training.optim", str(exc)))
+        optimizer = "adamw"
+    batch = _positive_int(loaded, issues, "training.per_device_train_batch_size", tr, 8)
+    accumulation = _positive_int(loaded, issues, "training.gradient_accumulation_steps", tr, 1)
+    seq = spec.data.max_length if spec.data and spec.data.max_length else DEFAULT_SEQ_LEN
+    capacity, gpu, gpus_per_instance = _capacity(loaded, issues)
+    compute = spec.compute
+    distributed = compute.distributed if compute else "none"
+    instances = compute.instance_count if compute else 1
+    mixed: Literal["no", "fp16", "bf16"] = (
+        "bf16" if tr.get("bf16") else ("fp16" if tr.get("fp16") else "no")
+    )
+    if spec.model.dtype in ("int8", "nf4") and spec.lora is None:
+        issues.append(
+            _issue(
+                loaded, "model.dtype", f"{spec.model.dtype} weights can only be trained with LoRA"
+            )
+        )
+    if issues or arch is None:
+        raise SpecError(issues)
+    return TrainingSetup(
+        arch=arch,
+        batch_size=batch,
+        seq_len=int(seq),
+        weight_dtype=spec.model.dtype,
+        mixed_precision=mixed,
+        lora=lora,
+        gradient_checkpointing=bool(tr.get("gradient_checkpointing", False)),
+        optimizer=optimizer,
+        attn_implementation=spec.model.attn_implementation,
+        distributed=distributed,
+        num_gpus=gpus_per_instance * instances,
+        capacity_gib=capacity,
+        gpu_name=gpu,
+        gradient_accumulation_steps=accumulation,
+    )
+
+
+def _positive_int(
+    loaded: LoadedSpec, issues: list[SpecIssue], key: str, tr: Any, default: int
+) -> int:
+    value = tr.get(key.split(".", 1)[1], default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        issues.append(_issue(loaded, key, f"must be a positive integer, got {value!r}"))
+        return default
+    return value
+
+
+def plan_memory(loaded: LoadedSpec) -> tuple[MemoryPlan | None, str | None]:
+    """(analytic MemoryPlan, None), or (None, why there is none) for preflight's Plan."""
+    import memplan
+
+    if loaded.spec.model is None:
+        return None, "the spec names no model"
+    try:
+        setup = setup_from_spec(loaded)
+    except SpecError as err:
+        return None, "; ".join(f"{i.key}: {i.message}" for i in err.issues)
+    return memplan.estimate(setup), None
