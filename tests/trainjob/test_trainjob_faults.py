@@ -15,9 +15,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
-from trainjob.checkpoints import list_checkpoints, validate_checkpoint
-
 from trainjob_helpers import (
     last_attempt,
     logged_steps,
@@ -26,6 +23,8 @@ from trainjob_helpers import (
     wait_for,
     write_spec,
 )
+
+from trainjob.checkpoints import list_checkpoints, validate_checkpoint
 
 pytestmark = pytest.mark.slow
 
