@@ -101,6 +101,7 @@ class Calibration:
     effective_tflops: float
     derivation: str
     source: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class Catalog:
         if cal is not None:
             return (
                 cal.effective_tflops,
-                f"{cal.effective_tflops:g} TFLOPS calibrated ({cal.source})",
+                f"{cal.effective_tflops:g} TFLOPS, calibrated on {cal.label}",
             )
         if peak is None:
             raise MissingThroughputError(gpu_name)
@@ -223,7 +224,9 @@ def load_catalog() -> Catalog:
         )
     mfu_doc = _read_json("mfu.json")
     calibrations = {
-        c["gpu"]: Calibration(c["gpu"], float(c["effective_tflops"]), c["derivation"], c["source"])
+        c["gpu"]: Calibration(
+            c["gpu"], float(c["effective_tflops"]), c["derivation"], c["source"], c["label"]
+        )
         for c in mfu_doc["calibrations"]
     }
     mtbf_doc = _read_json("interruptions.json")

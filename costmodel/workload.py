@@ -14,6 +14,8 @@ from dataclasses import dataclass
 class Workload:
     """A fine-tuning job's size.
 
+    ``params_total`` counts the base model (without LoRA adapters); ``params_trainable`` is
+    the adapters for a LoRA run and ``params_total`` for a full fine-tune.
     ``tokens_per_example`` is what the GPU actually processes per example: the average length
     capped by ``max_length`` with dynamic padding, or ``max_length`` itself when every example
     is padded to it.  ``embedding_params`` are the input-embedding rows, which are looked up,

@@ -100,7 +100,7 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
     tok = tokens_per_example(data.avg_tokens, data.max_length, max_steps > 0)
     embedding = 0 if arch.tie_word_embeddings else int(counts.embedding)
     return Workload(
-        params_total=int(counts.total),
+        params_total=int(counts.base),
         params_trainable=int(counts.trainable),
         num_layers=arch.num_hidden_layers,
         hidden_size=arch.hidden_size,
