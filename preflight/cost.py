@@ -235,7 +235,9 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
     ``recommendation_reason``, ``optimal_save_steps``, ``optimal_interval_minutes``,
     ``save_steps`` (what the spec's Trainer would use) and ``save_interval_minutes``,
     ``first_checkpoint_hours``, ``seconds_per_step``, ``total_steps``, ``compute_hours``,
-    ``spot_p90_hours``, ``spot_p90_usd``, ``max_run_hours`` with ``exceeds_max_run``,
+    ``spot_p90_hours``, ``spot_p90_usd``, ``max_run_hours`` with ``exceeds_max_run`` (P90
+    running hours for spot), ``max_wait_hours`` with ``max_wait_risk`` (share of spot runs whose
+    wall time, waits included, exceeds it),
     ``budget_usd`` with ``exceeds_budget``, ``deadline_hours`` with ``deadline_risk``, ``market``,
     ``instance_type``, ``region``, ``throughput_basis``, ``price_source``.
     """
@@ -263,7 +265,17 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
     max_cost = budget.max_cost_usd if budget is not None else None
     deadline = budget.deadline_hours if budget is not None else None
     market_cost = market_row.p90_cost_usd
-    market_hours = market_row.p90_hours if compute.spot else od.expected_hours
+    # MaxRuntime counts training time across attempts; MaxWait counts everything.
+    market_hours = market_row.p90_billed_hours if compute.spot else od.expected_hours
+    max_wait_risk = None
+    if compute.spot and compute.max_wait_hours is not None:
+        sim = costmodel.simulate(
+            dur.hours,
+            market_row.interval_minutes / 60.0,
+            cmp.params[cmp.primary],
+            runs=SUMMARY_RUNS,
+        )
+        max_wait_risk = sim.p_exceeds(compute.max_wait_hours)
     rec = cmp.recommendation
     return {
         "instance_type": cmp.primary,
@@ -275,6 +287,7 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
         "spot_expected_usd": round(sp.expected_cost_usd, 2),
         "spot_p90_usd": round(sp.p90_cost_usd, 2),
         "spot_p90_hours": round(sp.p90_hours, 2),
+        "spot_p90_running_hours": round(sp.p90_billed_hours, 2),
         "recommendation": rec.market or "on-demand",
         "recommendation_reason": rec.reason,
         "optimal_save_steps": cmp.checkpoint_save_steps,
@@ -290,6 +303,8 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
         "total_steps": dur.total_steps,
         "max_run_hours": compute.max_run_hours,
         "exceeds_max_run": market_hours > compute.max_run_hours,
+        "max_wait_hours": compute.max_wait_hours,
+        "max_wait_risk": max_wait_risk,
         "budget_usd": max_cost,
         "exceeds_budget": None if max_cost is None else market_cost > max_cost,
         "deadline_hours": deadline,
@@ -300,8 +315,12 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
 
 
 def duration_vs_max_run(summary: dict[str, Any]) -> tuple[float, float, bool]:
-    """(hours the job needs, compute.max_run_hours, whether it would be cut off)."""
-    hours = float(summary["spot_p90_hours"] if summary["market"] == "spot" else summary["hours"])
+    """(hours the job needs, compute.max_run_hours, whether it would be cut off).
+
+    For spot, the P90 of running hours: MaxRuntime does not count the waits between attempts.
+    """
+    spot = summary["market"] == "spot"
+    hours = float(summary["spot_p90_running_hours"] if spot else summary["hours"])
     return hours, float(summary["max_run_hours"]), bool(summary["exceeds_max_run"])
 
 

@@ -184,3 +184,20 @@ def test_seed_fixed_spec_matches_the_seeds_observed_rate() -> None:
     # The seed reached step 152,000 in 168 h: 150,000 steps take 150,000 / 152,000 x 168 h.
     assert summary["compute_hours"] == pytest.approx(150_000 / 152_000 * 168, rel=0.02)
     assert summary["exceeds_max_run"] is False  # max_run_hours: 240
+
+
+def test_spot_spec_reports_max_wait_risk(tmp_path: Path) -> None:
+    from preflight.cost import cost_summary, duration_vs_max_run
+
+    text = (EXAMPLES / "seed-fixed.yaml").read_text()
+    text = text.replace("  spot: false\n", "  spot: true\n  max_wait_hours: 170\n")
+    text = text.replace("  max_run_hours: 240\n", "  max_run_hours: 170\n")
+    spec = tmp_path / "spot.yaml"
+    spec.write_text(text)
+    summary = cost_summary(load_spec(spec))
+    assert summary is not None and summary["market"] == "spot"
+    # ~166 h of compute plus checkpoints and ~4 restarts of 30 min: 170 h is usually too short.
+    assert summary["max_wait_risk"] > 0.5
+    hours, cap, over = duration_vs_max_run(summary)
+    assert hours == summary["spot_p90_running_hours"] < summary["spot_p90_hours"]
+    assert cap == 170 and over == (hours > 170)

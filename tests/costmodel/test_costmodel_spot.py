@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from costmodel import (
     SpotParams,
@@ -94,3 +96,21 @@ def test_invalid_inputs() -> None:
         SpotParams(0.0, 0.1, 0.1)
     with pytest.raises(ValueError):
         spot_expectation(10.0, 0.0, SpotParams(5.0, 0.1, 0.1))
+
+
+@given(
+    work=st.floats(1.0, 500.0),
+    tau=st.floats(0.05, 50.0),
+    m=st.floats(0.5, 1000.0),
+    c=st.floats(0.0, 1.0),
+    r=st.floats(0.0, 5.0),
+)
+@settings(max_examples=200, deadline=None)
+def test_closed_form_properties(work: float, tau: float, m: float, c: float, r: float) -> None:
+    p = SpotParams(m, c, r)
+    e = spot_expectation(work, tau, p)
+    # never faster than running every segment once, and worse with more failures / costlier steps
+    assert e.expected_hours >= on_demand_hours(work, tau, c) * (1 - 1e-12)
+    assert e.expected_billed_hours <= e.expected_hours + 1e-9
+    assert spot_expectation(work, tau, SpotParams(m / 2, c, r)).expected_hours >= e.expected_hours
+    assert spot_expectation(work, tau, SpotParams(m, c, r + 1)).expected_hours >= e.expected_hours
