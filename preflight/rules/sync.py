@@ -245,11 +245,15 @@ class OutputDirUploadedAtEnd(Rule):
         where = output_dir(plan)
         for root in END_ONLY_DIRS:
             if is_under(where, root):
+                place = (
+                    f"`{where}` is uploaded"
+                    if is_under(root, where)
+                    else f"`{where}` is under `{root}`, which is uploaded"
+                )
                 yield self.finding(
                     "training.output_dir",
-                    f"`{where}` is {'' if is_under(root, where) else 'under '}`{root}`, which "
-                    "SageMaker uploads only when the job "
-                    "ends: checkpoints written there are lost on a timeout or interruption",
+                    f"{place} by SageMaker only when the job ends: checkpoints written there are "
+                    "lost on a timeout or interruption",
                 )
                 return
 

@@ -1,0 +1,75 @@
+"""Run one rule on a spec fragment: the shared engine of the rule-case and doc-example tests.
+
+A fragment is written to a real YAML file and goes through the real loader, plan and engine, so
+line numbers, defaults and ``requires`` handling are the ones users get. A case may replace plan
+facts (``cost``/``memory``) with stated numbers, so a rule's thresholds are tested against fixed
+inputs rather than against whatever the cost model says this week.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from preflight.engine import run_rules
+from preflight.findings import Finding
+from preflight.pipeline import build_plan
+from preflight.plan import Plan
+from preflight.rules import get_rule
+from preflight.spec import load_spec
+
+CASES_DIR = Path(__file__).resolve().parents[1] / "rule_cases"
+
+
+def load_yaml(text: str) -> Any:
+    return YAML(typ="safe").load(text)
+
+
+def write_spec(fragment: dict[str, Any], folder: Path, name: str = "spec.yaml") -> Path:
+    path = folder / name
+    yaml = YAML()
+    yaml.default_flow_style = False
+    with path.open("w") as fh:
+        yaml.dump(fragment, fh)
+    return path
+
+
+def make_plan(
+    fragment: dict[str, Any],
+    folder: Path,
+    *,
+    facts: dict[str, Any] | None = None,
+    stated: list[str] | None = None,
+    dirs: list[str] | None = None,
+    override: dict[str, Any] | None = None,
+) -> Plan:
+    """The plan of ``fragment`` written under ``folder`` (with ``dirs`` created there first).
+
+    ``override`` sets ``section.field`` values after loading: combinations the spec loader
+    refuses (exit 2) but a reader of a ``.py`` estimator can still produce.
+    """
+    for d in dirs or []:
+        (folder / d).mkdir(parents=True, exist_ok=True)
+    loaded = load_spec(write_spec(fragment, folder))
+    if stated is not None:
+        loaded.stated = set(stated)
+    for key, value in (override or {}).items():
+        section, _, name = key.partition(".")
+        setattr(getattr(loaded.spec, section), name, value)
+    if facts is not None:
+        return Plan(loaded, memory=facts.get("memory"), cost=facts.get("cost"))
+    return build_plan(loaded)
+
+
+def rule_findings(rule_id: str, plan: Plan) -> list[Finding]:
+    """Findings of one rule only (the engine's 'not checked' info included)."""
+    cls = get_rule(rule_id)
+    assert cls is not None, f"{rule_id} is not registered"
+    return [f for f in run_rules(plan, [cls]) if f.rule == rule_id]
+
+
+def fired(findings: list[Finding]) -> list[Finding]:
+    """Real findings, without the engine's 'not checked: ...' infos."""
+    return [f for f in findings if not f.message.startswith("not checked:")]
