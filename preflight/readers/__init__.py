@@ -1,19 +1,165 @@
-"""Readers: turn whatever the user has (a job spec, and more formats over time) into LoadedSpecs.
+"""Readers: turn whatever the user has into the LoadedSpecs the rules read.
 
-``read_sources`` is the single entry point that ``preflight check`` uses; each reader returns the
-same LoadedSpec the rules read, with its own line (and cell) map.
+``read_sources`` is the single entry point that ``preflight check`` uses. A path may be a job
+spec, a training script, a notebook, a flat TRL/alignment-handbook/LLaMA-Factory recipe, an
+axolotl config, an accelerate or DeepSpeed config, or a directory, which is walked like ruff
+walks one (``.gitignore`` honoured, files that are not training configs skipped with a note).
+The format is found from the content; ``input_format`` forces it.
+
+Exit-code contract: a SpecError (exit 2) is raised only for a file named on the command line
+that cannot be parsed at all, for a job spec with errors, or when a walk finds nothing to check.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..spec import LoadedSpec, load_spec
+from ..spec import LoadedSpec, SpecError, load_spec
+from ..spec.errors import SpecIssue
+from ..spec.yaml_source import YamlDocument, load_yaml, read_text
+from .builder import ReaderSpec, SpecBuilder
+from .detect import (
+    KINDS,
+    YAML_SUFFIXES,
+    kind_of_mapping,
+    python_is_training,
+    suffix_kind,
+)
+from .walk import walk
+
+__all__ = ["KINDS", "ReaderSpec", "read_file", "read_sources"]
 
 
 def read_sources(paths: list[Path], input_format: str | None = None) -> list[LoadedSpec]:
     """Every plan source found at ``paths``; raises SpecError for a file that cannot be used."""
+    if input_format is not None and input_format not in KINDS:
+        raise SpecError(
+            [
+                SpecIssue(
+                    "--input-format",
+                    None,
+                    "",
+                    f"unknown input format {input_format!r}; known: {', '.join(KINDS)}",
+                )
+            ]
+        )
     out: list[LoadedSpec] = []
+    skipped: list[str] = []
+    walked: list[LoadedSpec] = []
     for path in paths:
-        out.append(load_spec(path))
+        if path.is_dir():
+            files, ignored = walk(path)
+            skipped.extend(ignored)
+            for file in files:
+                loaded, why = _read_walked(file, input_format)
+                if loaded is None:
+                    skipped.append(f"skipped {file}: {why}")
+                else:
+                    walked.append(loaded)
+        else:
+            out.append(read_file(path, input_format))
+    out.extend(_without_entry_scripts(walked, skipped))
+    if not out:
+        where = ", ".join(str(p) for p in paths)
+        raise SpecError(
+            [SpecIssue(where, None, "", f"no training configs found ({len(skipped)} skipped)")]
+        )
+    if skipped:
+        out[0].notes.extend(skipped)
+    return out
+
+
+def read_file(path: Path, input_format: str | None = None) -> LoadedSpec:
+    """Read one file named by the user: any known format, else the job spec's own errors."""
+    text = read_text(path)
+    kind = input_format or suffix_kind(path)
+    doc: YamlDocument | None = None
+    if kind is None or kind not in {"python", "notebook"}:
+        doc = load_yaml(path, text)
+        kind = input_format or kind_of_mapping(doc.data)
+    if kind is None or kind == "spec":
+        return load_spec(path)
+    return _read(path, text, kind, doc)
+
+
+def _read_walked(path: Path, input_format: str | None) -> tuple[LoadedSpec | None, str]:
+    """A file met in a directory walk: None (and why) when it is not a training config."""
+    try:
+        text = read_text(path)
+    except SpecError as err:
+        return None, err.issues[0].message
+    kind = input_format or suffix_kind(path)
+    doc: YamlDocument | None = None
+    if kind == "python" and not input_format and not python_is_training(text):
+        return None, "builds no TrainingArguments, trainer config or estimator"
+    if kind is None:
+        if path.suffix.lower() not in YAML_SUFFIXES:
+            return None, "not a config file"
+        try:
+            doc = load_yaml(path, text)
+        except SpecError as err:
+            return None, f"does not parse ({err.issues[0].message})"
+        kind = kind_of_mapping(doc.data)
+        if kind is None:
+            return None, "not a training config"
+    if kind == "spec":
+        return load_spec(path), ""
+    try:
+        return _read(path, text, kind, doc), ""
+    except SpecError as err:
+        return None, f"does not parse ({err.issues[0].message})"
+
+
+def _read(path: Path, text: str, kind: str, doc: YamlDocument | None) -> ReaderSpec:
+    if kind == "python":
+        from .python_source import read_python_text
+
+        try:
+            return read_python_text(text, path).build()
+        except SyntaxError as exc:
+            raise SpecError(
+                [SpecIssue(str(path), exc.lineno, "", f"Python syntax error: {exc.msg}")]
+            ) from None
+    if kind == "notebook":
+        from .notebook import read_notebook
+
+        return read_notebook(path, text).build()
+    if doc is None:
+        doc = load_yaml(path, text)
+    if not isinstance(doc.data, dict):
+        raise SpecError([SpecIssue(str(path), 1, "", f"a {kind} config must be a mapping")])
+    builder = SpecBuilder(path, kind)
+    if kind in {"recipe", "llamafactory"}:
+        from .recipe import read_recipe
+
+        read_recipe(doc, builder)
+    elif kind == "axolotl":
+        from .axolotl import read_axolotl
+
+        read_axolotl(doc, builder)
+    elif kind == "accelerate":
+        from .launchers import read_accelerate
+
+        read_accelerate(doc, builder)
+    elif kind == "deepspeed":
+        from .launchers import read_deepspeed
+
+        read_deepspeed(doc, builder)
+    return builder.build()
+
+
+def _without_entry_scripts(walked: list[LoadedSpec], skipped: list[str]) -> list[LoadedSpec]:
+    """In a walk, a script already read as an estimator's entry script is not read twice."""
+    used: dict[Path, Path] = {}
+    for loaded in walked:
+        if isinstance(loaded, ReaderSpec):
+            for file in loaded.key_files.values():
+                used[file.resolve()] = loaded.path
+    out = []
+    for loaded in walked:
+        launcher = used.get(loaded.path.resolve())
+        if launcher is not None and launcher != loaded.path:
+            skipped.append(f"{loaded.path} was read as the entry script of {launcher}")
+            continue
+        out.append(loaded)
     return out

@@ -1,0 +1,195 @@
+"""SpecBuilder: what every reader fills in, turned into one LoadedSpec the rules read.
+
+A reader never builds a JobSpec by hand: it states keys one by one (with the line, and the
+notebook cell, where the source wrote them) and says what it could not resolve. ``build`` then
+validates section by section. A value the job spec cannot hold (a model memplan does not know,
+an instance type costmodel does not list, a wrong type) becomes a note and stays unknown: a real
+config is never refused because it says more, or less, than a job spec would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..spec import LoadedSpec
+from ..spec.models import SECTIONS, JobSpec, TrainingSpec
+
+
+@dataclass
+class ReaderSpec(LoadedSpec):
+    """A LoadedSpec with the source facts some reader-specific rules need (PF503, PF504)."""
+
+    legacy_sagemaker: dict[str, str] = field(default_factory=dict)
+    """SageMaker SDK v1 keyword used -> the dotted key its value was read into (PF504)."""
+    removed_trainer_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Training keys the trainer config (e.g. SFTConfig) no longer accepts -> table entry (PF503)."""
+    key_files: dict[str, Path] = field(default_factory=dict)
+    """Keys read from another file than ``path`` (an estimator's entry script): key -> that file.
+    Their ``lines`` are lines of that file."""
+
+    def file_of(self, key: str) -> Path:
+        """The file a dotted key was read from (``path`` unless it came from an entry script)."""
+        probe = key
+        while probe:
+            if probe in self.key_files:
+                return self.key_files[probe]
+            probe = probe.rpartition(".")[0]
+        return self.path
+
+
+@dataclass
+class SpecBuilder:
+    """Collects stated keys, their positions and notes, for one source file."""
+
+    path: Path
+    kind: str
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    cells: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    trainer_config: str = "TrainingArguments"
+    legacy_sagemaker: dict[str, str] = field(default_factory=dict)
+    key_files: dict[str, Path] = field(default_factory=dict)
+    unstated: set[str] = field(default_factory=set)
+    """Keys filled in because the spec needs them, not because the source said so."""
+    name: str | None = None
+
+    def state(self, key: str, value: Any, line: int | None = None, cell: int | None = None) -> None:
+        """Record ``value`` for the dotted key ``section.name`` (or ``training.<field>``)."""
+        section, _, name = key.partition(".")
+        self.unstated.discard(key)
+        if key == "name":
+            self.name = str(value)
+        elif section == "training":
+            self.training[name] = value
+        else:
+            self.values.setdefault(section, {})[name] = value
+        self.position(key, line, cell)
+
+    def position(self, key: str, line: int | None, cell: int | None = None) -> None:
+        if line is not None:
+            self.lines[key] = line
+            section = key.partition(".")[0]
+            self.lines.setdefault(section, line)
+        if cell is not None:
+            self.cells[key] = cell
+            self.cells.setdefault(key.partition(".")[0], cell)
+
+    def has(self, key: str) -> bool:
+        section, _, name = key.partition(".")
+        if section == "training":
+            return name in self.training
+        return name in self.values.get(section, {})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        section, _, name = key.partition(".")
+        if section == "training":
+            return self.training.get(name, default)
+        return self.values.get(section, {}).get(name, default)
+
+    def drop(self, key: str) -> None:
+        section, _, name = key.partition(".")
+        if section == "training":
+            self.training.pop(name, None)
+        else:
+            self.values.get(section, {}).pop(name, None)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def build(self) -> ReaderSpec:
+        """Validate what was stated into a JobSpec; what does not fit becomes a note."""
+        self._resolve_catalogs()
+        parts: dict[str, Any] = {}
+        stated: set[str] = set()
+        for section, model in SECTIONS.items():
+            data = dict(self.values.get(section, {}))
+            if not data:
+                continue
+            if section == "model" and "name" not in data:
+                self.note(f"model settings {sorted(data)} found but no model name; model unknown")
+                continue
+            for _ in range(len(data) + 1):
+                try:
+                    parts[section] = model.model_validate(data)
+                    break
+                except ValidationError as exc:
+                    bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+                    if not bad or not bad & set(data):
+                        self.note(f"{section}: {exc.errors()[0]['msg']}; section left unknown")
+                        break
+                    for key in sorted(bad & set(data)):
+                        self.note(
+                            f"{section}.{key} = {data[key]!r} is not a valid job-spec value; "
+                            "left unknown"
+                        )
+                        data.pop(key)
+            if section in parts:
+                stated |= {f"{section}.{k}" for k in data}
+        stated -= self.unstated
+        if self.name is not None:
+            stated.add("name")
+        training = dict(self.training)
+        parts["training"] = TrainingSpec(training)
+        stated |= {f"training.{k}" for k in training}
+        spec = JobSpec(name=self.name, **parts)
+        extra, removed = trainer_config_fields(self.trainer_config)
+        removed_used = {k: removed[k] for k in training if k in removed}
+        return ReaderSpec(
+            path=self.path,
+            spec=spec,
+            lines=dict(self.lines),
+            kind=self.kind,
+            cells=dict(self.cells),
+            stated=stated,
+            notes=list(self.notes),
+            trainer_config=self.trainer_config,
+            # Removed names are PF503's to report (with their successor), not PF502's "unknown".
+            extra_training_fields=extra | set(removed_used),
+            legacy_sagemaker=dict(self.legacy_sagemaker),
+            removed_trainer_fields=removed_used,
+            key_files=dict(self.key_files),
+        )
+
+    def _resolve_catalogs(self) -> None:
+        """Drop a model or instance the bundled catalogs do not know, with a note saying so.
+
+        The pipeline estimates memory and cost from these names; an unknown one would stop the
+        whole check, while for a config read as it is, "unknown" is the honest answer.
+        """
+        import costmodel
+        import memplan
+
+        name = self.get("model.name")
+        if isinstance(name, str) and hasattr(memplan, "load_architecture"):
+            local = self.path.parent / name
+            try:
+                memplan.load_architecture(str(local) if local.is_dir() else name)
+            except ValueError as exc:
+                self.note(
+                    f"model {name!r} is not in memplan's catalog ({exc}); memory not estimated"
+                )
+                self.values.get("model", {}).clear()
+        instance = self.get("compute.instance_type")
+        if isinstance(instance, str) and hasattr(costmodel, "load_catalog"):
+            try:
+                costmodel.load_catalog().instance(instance)
+            except ValueError as exc:
+                self.note(f"instance type {instance!r}: {exc}; cost not estimated")
+                self.drop("compute.instance_type")
+
+
+def trainer_config_fields(name: str) -> tuple[set[str], dict[str, dict[str, Any]]]:
+    """(fields the config class adds, fields it removed -> entry) for a TRL config name."""
+    from .trl_fields import trl_configs
+
+    entry = trl_configs().get(name)
+    if entry is None:
+        return set(), {}
+    return set(entry["fields"]), dict(entry["removed"])

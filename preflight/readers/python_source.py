@@ -1,0 +1,323 @@
+"""Training scripts and SageMaker launch code (``.py``, and notebooks through notebook.py).
+
+What is read, with ``ast`` only (see pyeval.py for how values are followed):
+
+- ``TrainingArguments(...)`` / ``Seq2SeqTrainingArguments`` / TRL's ``SFTConfig(...)`` and
+  siblings -> ``training.*`` (the last one built in the file wins; a note says so);
+- ``LoraConfig(...)`` -> ``lora``; ``*.from_pretrained("name", torch_dtype=...,
+  quantization_config=BitsAndBytesConfig(...))`` -> ``model``;
+- a SageMaker estimator or ``ModelTrainer`` -> ``compute`` (sagemaker_map.py); its
+  ``hyperparameters`` are the entry script's command line, and when the entry script
+  (``entry_point``/``source_dir``, or ``SourceCode(entry_script=...)``) is at hand it is read
+  into the same plan, so the script's ``output_dir`` meets the estimator's checkpoint settings;
+- a script with no launch code that uses SageMaker's paths (``/opt/ml/...``) or ``SM_*``
+  variables runs on SageMaker: ``compute.provider`` is stated as sagemaker (and only that), so
+  the sync rule can judge its output_dir while instance, limits and checkpoint sync stay unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .builder import SpecBuilder
+from .launchers import apply_deepspeed_file
+from .pyeval import CallValue, Dotted, Evaluator, LineDict, Unknown, parse_python
+from .sagemaker_map import apply_estimator, config_object_names, estimator_names
+from .trl_fields import config_classes
+
+Locate = Callable[[int], tuple[int | None, int | None]]
+
+SEQ2SEQ_FIELDS = frozenset(
+    # transformers training_args_seq2seq.py: the fields Seq2SeqTrainingArguments adds.
+    {
+        "sortish_sampler",
+        "predict_with_generate",
+        "generation_max_length",
+        "generation_num_beams",
+        "generation_config",
+    }
+)
+MODEL_LOADERS = ("AutoModel", "ForCausalLM", "ForSeq2SeqLM", "ForSequenceClassification")
+DTYPES = {"float16": "float16", "half": "float16", "bfloat16": "bfloat16", "float32": "float32"}
+HYPER_MODEL_KEYS = ("model_name_or_path", "model_id", "model_name", "base_model")
+
+
+def _interesting(name: str) -> bool:
+    return (
+        name in config_classes()
+        or name in estimator_names()
+        or name in config_object_names()
+        or name
+        in {
+            "LoraConfig",
+            "BitsAndBytesConfig",
+            "from_pretrained",
+            "SourceCode",
+            "Torchrun",
+            "MPI",
+            "ModelConfig",
+        }
+    )
+
+
+def _identity(line: int) -> tuple[int | None, int | None]:
+    return line, None
+
+
+def evaluate(text: str, path: Path, overrides: dict[str, Any] | None = None) -> Evaluator:
+    tree = parse_python(text, path)
+    ev = Evaluator(
+        interesting=_interesting,
+        overrides=dict(overrides or {}),
+        config_classes=config_classes() | {"ModelConfig"},
+    )
+    ev.run(tree)
+    return ev
+
+
+def read_python_text(
+    text: str, path: Path, kind: str = "python", locate: Locate = _identity
+) -> SpecBuilder:
+    """Read one script (or a notebook's joined code cells, with ``locate`` mapping lines)."""
+    builder = SpecBuilder(path, kind)
+    ev = evaluate(text, path)
+    estimator = _last(ev.calls, estimator_names())
+    hyper: dict[str, Any] = {}
+    if estimator is not None:
+        hyper = apply_estimator(estimator, builder, locate)
+        hyper_lines = hyper.lines if isinstance(hyper, LineDict) else {}
+        script = _entry_script(estimator, path)
+        script_read = False
+        if script is not None:
+            script_read = _read_entry_script(script, hyper, builder)
+        if not script_read:
+            _hyper_as_training(hyper, hyper_lines, builder, locate, estimator)
+    _apply_training(ev, builder, locate, origin=None)
+    _apply_model_and_lora(ev, builder, locate)
+    _apply_hyper_model(hyper, builder, locate, estimator)
+    provider_open = not builder.has("compute.provider") or "compute.provider" in builder.unstated
+    if estimator is None and ev.sagemaker_evidence and provider_open:
+        what, line = ev.sagemaker_evidence[0]
+        builder.state("compute.provider", "sagemaker", *locate(line))
+        builder.note(
+            f"runs on SageMaker (uses {what}, line {locate(line)[0]}); instance, run limit and "
+            "checkpoint sync are set by the launch code, which is not in this file"
+        )
+    return builder
+
+
+def _last(calls: list[CallValue], names: frozenset[str]) -> CallValue | None:
+    found = [c for c in calls if c.name in names]
+    return found[-1] if found else None
+
+
+def _apply_training(
+    ev: Evaluator, builder: SpecBuilder, locate: Locate, origin: str | None
+) -> bool:
+    """State the keys of the last TrainingArguments-like call; False if there is none."""
+    configs = [c for c in ev.calls if c.name in config_classes()]
+    if not configs:
+        return False
+    call = configs[-1]
+    where = f" in {origin}" if origin else ""
+    if len(configs) > 1:
+        lines = ", ".join(str(locate(c.line)[0]) for c in configs)
+        builder.note(
+            f"{len(configs)} {call.name}/TrainingArguments calls{where} (lines {lines}); "
+            f"checked the last one, line {locate(call.line)[0]}"
+        )
+    builder.trainer_config = (
+        "TrainingArguments"
+        if call.name in {"TrainingArguments", "Seq2SeqTrainingArguments"}
+        else call.name
+    )
+    for key, value in call.kwargs.items():
+        line, cell = locate(call.kw_lines.get(key, call.line))
+        dotted = f"training.{key}"
+        if isinstance(value, Unknown | Dotted | CallValue):
+            why = value.why if isinstance(value, Unknown) else _text(value)
+            builder.note(f"{dotted}: could not be resolved{where} ({why}); left unknown")
+            builder.position(dotted, line, cell)
+            continue
+        if isinstance(value, str) and key == "deepspeed":
+            apply_deepspeed_file(builder.path.parent / value, builder, (line, cell))
+        builder.state(dotted, _plain(value), line, cell)
+        if key in call.origins:
+            builder.note(f"{dotted} = {value!r}{where} from {'; '.join(call.origins[key])}")
+    for star in call.star_unknown:
+        builder.note(f"{call.name}(**{star}){where} could not be resolved; its keys are unknown")
+    if call.name == "Seq2SeqTrainingArguments":
+        builder.trainer_config = "Seq2SeqTrainingArguments"
+    _length_into_data(builder, call, locate)
+    return True
+
+
+def _length_into_data(builder: SpecBuilder, call: CallValue, locate: Locate) -> None:
+    for key in ("max_length", "max_seq_length"):
+        value = builder.get(f"training.{key}")
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            line, cell = locate(call.kw_lines.get(key, call.line))
+            builder.state("data.max_length", value, line, cell)
+            return
+
+
+def _apply_model_and_lora(ev: Evaluator, builder: SpecBuilder, locate: Locate) -> None:
+    lora = _last(ev.calls, frozenset({"LoraConfig"}))
+    if lora is not None:
+        mapping = {"r": "r", "lora_alpha": "alpha", "lora_dropout": "dropout"}
+        mapping["target_modules"] = "target_modules"
+        for kw, key in mapping.items():
+            value = lora.kwargs.get(kw)
+            if value is None or isinstance(value, Unknown | Dotted | CallValue):
+                continue
+            if key == "target_modules" and isinstance(value, str):
+                value = [value]
+            builder.state(f"lora.{key}", _plain(value), *locate(lora.kw_lines.get(kw, lora.line)))
+        if not builder.values.get("lora"):
+            builder.state("lora.r", 8, *locate(lora.line))  # peft's LoraConfig default r
+            builder.note(f"LoraConfig at line {locate(lora.line)[0]} states no rank: peft's r=8")
+    loaders = [c for c in ev.calls if c.name == "from_pretrained"]
+    for call in loaders:
+        name = call.args[0] if call.args else call.kwargs.get("pretrained_model_name_or_path")
+        if not isinstance(name, str) or any(
+            word in call.callee for word in ("Tokenizer", "Processor", "Config")
+        ):
+            continue
+        builder.state("model.name", name, *locate(call.line))
+        _model_dtype(call, builder, locate)
+        break
+    else:
+        unresolved = [c for c in loaders if c.args and isinstance(c.args[0], Unknown)]
+        if unresolved:
+            arg = unresolved[0].args[0]
+            builder.note(f"model name could not be resolved ({arg.why}); model unknown")
+
+
+def _model_dtype(call: CallValue, builder: SpecBuilder, locate: Locate) -> None:
+    quant = call.kwargs.get("quantization_config")
+    if isinstance(quant, CallValue) and quant.name == "BitsAndBytesConfig":
+        if quant.kwargs.get("load_in_4bit") is True:
+            builder.state("model.dtype", "nf4", *locate(quant.kw_lines["load_in_4bit"]))
+            return
+        if quant.kwargs.get("load_in_8bit") is True:
+            builder.state("model.dtype", "int8", *locate(quant.kw_lines["load_in_8bit"]))
+            return
+    for kw in ("torch_dtype", "dtype"):
+        value = call.kwargs.get(kw)
+        text = value.text if isinstance(value, Dotted) else value if isinstance(value, str) else ""
+        dtype = DTYPES.get(text.rsplit(".", 1)[-1]) if text else None
+        if dtype:
+            builder.state("model.dtype", dtype, *locate(call.kw_lines[kw]))
+    attn = call.kwargs.get("attn_implementation")
+    if attn in {"eager", "sdpa", "flash_attention_2"}:
+        builder.state(
+            "model.attn_implementation", attn, *locate(call.kw_lines["attn_implementation"])
+        )
+
+
+def _apply_hyper_model(
+    hyper: dict[str, Any], builder: SpecBuilder, locate: Locate, estimator: CallValue | None
+) -> None:
+    if builder.has("model.name") or estimator is None:
+        return
+    lines = hyper.lines if isinstance(hyper, LineDict) else {}
+    for key in HYPER_MODEL_KEYS:
+        value = hyper.get(key)
+        if isinstance(value, str):
+            builder.state("model.name", value, *locate(lines.get(key, estimator.line)))
+            return
+
+
+def _entry_script(estimator: CallValue, path: Path) -> Path | None:
+    entry = estimator.kwargs.get("entry_point")
+    source_dir = estimator.kwargs.get("source_dir")
+    code = estimator.kwargs.get("source_code")
+    if isinstance(code, CallValue) and code.name == "SourceCode":
+        entry = code.kwargs.get("entry_script")
+        source_dir = code.kwargs.get("source_dir")
+    if not isinstance(entry, str) or not entry.endswith(".py"):
+        return None
+    base = path.parent
+    if isinstance(source_dir, str) and not source_dir.startswith("s3://"):
+        base = base / source_dir
+    candidate = base / entry
+    return candidate if candidate.is_file() else None
+
+
+def _read_entry_script(script: Path, hyper: dict[str, Any], builder: SpecBuilder) -> bool:
+    """Read the entry script into ``builder``; its lines are the script's (see ReaderSpec)."""
+    try:
+        text = script.read_text(encoding="utf-8")
+        ev = evaluate(text, script, overrides=_cli_values(hyper))
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        builder.note(f"entry script {script} could not be read ({exc}); its settings are unknown")
+        return False
+    rel = _relative(script, builder.path)
+    before = set(builder.training)
+    found = _apply_training(ev, builder, _identity, origin=rel)
+    for key in set(builder.training) - before:
+        builder.key_files[f"training.{key}"] = script
+    if not found:
+        return False
+    builder.note(
+        f"training.* read from the entry script {rel}, with the estimator's hyperparameters"
+    )
+    if not builder.has("model.name"):
+        _apply_model_and_lora(ev, builder, _identity)
+    return True
+
+
+def _cli_values(hyper: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters as the entry script sees them (the SDK passes them as --key value)."""
+    return {str(k).replace("-", "_"): v for k, v in hyper.items() if not isinstance(v, Unknown)}
+
+
+def _hyper_as_training(
+    hyper: dict[str, Any],
+    lines: dict[str, int],
+    builder: SpecBuilder,
+    locate: Locate,
+    estimator: CallValue,
+) -> None:
+    """Without the entry script, hyperparameters named like training fields are training keys."""
+    from ..spec.training_fields import training_fields
+
+    fields = training_fields().fields
+    used = False
+    for key, value in hyper.items():
+        if key in fields and not isinstance(value, Unknown | Dotted | CallValue):
+            builder.state(f"training.{key}", _plain(value), *locate(lines.get(key, estimator.line)))
+            used = True
+    if used:
+        builder.note(
+            "the entry script is not at hand: hyperparameters named like TrainingArguments "
+            "fields were read as training keys"
+        )
+
+
+def _relative(path: Path, to: Path) -> str:
+    try:
+        return str(path.relative_to(to.parent))
+    except ValueError:
+        return str(path)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, LineDict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Dotted):
+        return value.text
+    if isinstance(value, CallValue):
+        return f"{value.name}(...)"
+    return json.dumps(value, default=str)

@@ -1,0 +1,56 @@
+"""TRL's trainer configs (SFTConfig, DPOConfig, ...): their own fields and what they removed.
+
+The table is the bundled snapshot ``preflight/data/trl_configs.json``, written by
+``scripts/snapshot_trl_configs.py`` from TRL's source with ``ast`` (TRL is not a dependency and
+is never imported). It records the TRL version it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+TRAINING_ARGUMENT_CLASSES = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
+"""transformers' own arguments classes: no extra fields."""
+
+
+@lru_cache(maxsize=1)
+def trl_snapshot() -> dict[str, Any]:
+    text = resources.files("preflight.data").joinpath("trl_configs.json").read_text()
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def trl_configs() -> dict[str, dict[str, Any]]:
+    """Config class name -> {"fields": {...}, "removed": {name: {last_version, replacement}}}."""
+    configs: dict[str, dict[str, Any]] = trl_snapshot()["configs"]
+    return configs
+
+
+def trl_version() -> str:
+    return str(trl_snapshot()["trl_version"])
+
+
+def config_classes() -> frozenset[str]:
+    """Every class name a reader treats as a TrainingArguments (sub)class."""
+    return TRAINING_ARGUMENT_CLASSES | frozenset(trl_configs())
+
+
+def field_owner(keys: set[str]) -> str | None:
+    """The TRL config whose own fields best explain ``keys`` (a flat recipe), if any does.
+
+    Recipes do not name their class; TRL's example scripts pick it by script name. The config
+    whose own fields cover most of the keys wins; SFTConfig wins ties because it is by far the
+    most common.
+    """
+    best: tuple[int, int, str] | None = None
+    for order, (name, entry) in enumerate(
+        sorted(trl_configs().items(), key=lambda kv: kv[0] != "SFTConfig")
+    ):
+        own = set(entry["fields"]) | set(entry["removed"])
+        hits = len(keys & own)
+        if hits and (best is None or hits > best[0]):
+            best = (hits, -order, name)
+    return best[2] if best else None
