@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import costmodel
 from costmodel import Catalog, Comparison, InstanceType, Workload
@@ -118,47 +118,30 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
 
 
 def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
-    """Whether one training step fits the instance's GPU memory (memplan), None if unknown."""
+    """Whether one training step fits the instance's GPU memory (memplan), None if unknown.
+
+    Reuses ``preflight.memory.setup_from_spec`` (the memplan glue) and swaps in the
+    instance's GPU size and count.
+    """
     import memplan
 
-    spec = loaded.spec
-    if spec.model is None:
-        return None
+    from .memory import setup_from_spec
+    from .spec import SpecError
+
     try:
-        arch = memplan.load_architecture(_model_target(loaded, spec.model.name))
-        tr = spec.training
-        data = spec.data
-        seq = (data.max_length if data else None) or 512
-        lora = None
-        if spec.lora is not None:
-            lora = memplan.LoraSetup(
-                r=spec.lora.r,
-                target_modules=tuple(spec.lora.target_modules),
-                alpha=float(spec.lora.alpha),
-                dropout=float(spec.lora.dropout),
-            )
-        mixed: Literal["no", "fp16", "bf16"] = (
-            "bf16" if tr.get("bf16") else ("fp16" if tr.get("fp16") else "no")
-        )
-        compute = spec.compute
-        setup = memplan.TrainingSetup(
-            arch=arch,
-            batch_size=int(tr.get("per_device_train_batch_size", 8) or 8),
-            seq_len=int(seq),
-            weight_dtype=spec.model.dtype,
-            mixed_precision=mixed,
-            lora=lora,
-            gradient_checkpointing=bool(tr.get("gradient_checkpointing", False)),
-            optimizer=memplan.optimizer_kind(str(tr.get("optim", "adamw_torch"))),
-            attn_implementation=spec.model.attn_implementation,
-            distributed=compute.distributed if compute else "none",
-            num_gpus=instance.gpu_count * (compute.instance_count if compute else 1),
-            capacity_gib=instance.gpu_memory_gib,
-            gpu_name=instance.gpu,
-            gradient_accumulation_steps=int(tr.get("gradient_accumulation_steps", 1) or 1),
-        )
+        base = setup_from_spec(loaded)
+    except SpecError:
+        return None
+    compute = loaded.spec.compute
+    count = compute.instance_count if compute is not None else 1
+    setup = base.with_(
+        capacity_gib=float(instance.gpu_memory_gib),
+        gpu_name=instance.gpu,
+        num_gpus=instance.gpu_count * count,
+    )
+    try:
         fits = memplan.estimate(setup).fits
-    except (ValueError, memplan.UnknownModelError):
+    except ValueError:
         return None
     return None if fits is None else bool(fits)
 

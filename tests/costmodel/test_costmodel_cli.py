@@ -201,3 +201,25 @@ def test_spot_spec_reports_max_wait_risk(tmp_path: Path) -> None:
     hours, cap, over = duration_vs_max_run(summary)
     assert hours == summary["spot_p90_running_hours"] < summary["spot_p90_hours"]
     assert cap == 170 and over == (hours > 170)
+
+
+def test_memory_verdict_comes_from_memplan(capsys: pytest.CaptureFixture[str]) -> None:
+    # Mistral-7B in fp16 (~13.5 GiB of weights) plus activations does not fit a 16 GB T4.
+    code, out, err = _run(
+        [
+            "compare",
+            str(EXAMPLES / "seed-broken.yaml"),
+            "--format",
+            "json",
+            "--runs",
+            "1000",
+            "--instances",
+            "ml.g4dn.xlarge,ml.g5.xlarge",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    fits = {o["instance_type"]: o["fits_memory"] for o in doc["options"]}
+    assert fits == {"ml.g4dn.xlarge": False, "ml.g5.xlarge": True}
+    assert doc["recommendation"]["instance_type"] != "ml.g4dn.xlarge"
