@@ -105,11 +105,11 @@ class SpotWaitTime(Rule):
     title = "Spot max_wait_hours is missing or shorter than max_run_hours"
     fix = "Set compute.max_wait_hours above max_run_hours (e.g. 1.5x) to allow for interruptions."
     source_url = STOPPING_DOC
-    requires = ("sagemaker",)
+    requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         c = plan.spec.compute
-        if c is None or not c.spot:
+        if c is None or c.provider != "sagemaker" or not c.spot:
             return
         if c.max_wait_hours is None:
             yield self.finding(
@@ -173,12 +173,12 @@ class DurationBeyondMaxRun(Rule):
     title = "The job is expected to run longer than its time limit"
     fix = "Raise compute.max_run_hours, use a faster instance, or train on less data (max_steps)."
     source_url = STOPPING_DOC
-    requires = ("sagemaker", "cost")
+    requires = ("compute", "cost")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         c = plan.spec.compute
         hours = expected_hours(plan)
-        if c is None or hours is None or hours <= c.max_run_hours:
+        if c is None or c.provider != "sagemaker" or hours is None or hours <= c.max_run_hours:
             return
         limit = (
             f"max_run_hours {c.max_run_hours:g}"
@@ -237,11 +237,12 @@ class DurationBeyondApiCap(Rule):
     title = "The job cannot finish within SageMaker's 28-day maximum runtime"
     fix = "Use more or faster GPUs, fewer steps, or plan several jobs resuming from S3."
     source_url = STOPPING_DOC
-    requires = ("sagemaker", "cost")
+    requires = ("compute", "cost")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         hours = expected_hours(plan)
-        if hours is None or hours <= API_MAX_RUN_HOURS:
+        c = plan.spec.compute
+        if c is None or c.provider != "sagemaker" or hours is None or hours <= API_MAX_RUN_HOURS:
             return
         yield self.finding(
             "compute.instance_type",
@@ -288,12 +289,13 @@ class RuntimeQuota(Rule):
     title = "max_run_hours is above the default 5-day account quota"
     fix = "Check the quota with `preflight quota` and request an increase before launch."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/regions-quotas.html"
-    requires = ("sagemaker",)
+    requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         c = plan.spec.compute
         if (
             c is None
+            or c.provider != "sagemaker"
             or c.max_run_hours <= DEFAULT_QUOTA_HOURS
             or c.max_run_hours > API_MAX_RUN_HOURS
         ):
@@ -502,12 +504,14 @@ class SaveIntervalBeyondTimeLimit(Rule):
     title = "The first checkpoint comes after the job's time limit"
     fix = "Lower training.save_steps (preflight prints an optimal value) or raise max_run_hours."
     source_url = STOPPING_DOC
-    requires = ("sagemaker", "cost")
+    requires = ("compute", "cost")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         c = plan.spec.compute
         interval = save_interval_hours(plan)
-        if c is None or interval is None or interval <= c.max_run_hours:
+        if c is None or c.provider != "sagemaker" or interval is None:
+            return
+        if interval <= c.max_run_hours:
             return
         best = plan.cost.get("optimal_save_steps") if plan.cost else None
         fix = f"Set training.save_steps: {best}." if best else self.fix
@@ -555,13 +559,13 @@ class SaveIntervalBeyondSpotMtbf(Rule):
       num_examples: 2000000
       avg_tokens: 256
     training:
-      save_steps: 60000
+      save_steps: 100000
     compute:
       provider: sagemaker
       instance_type: ml.g5.xlarge
       spot: true
-      max_run_hours: 600
-      max_wait_hours: 900
+      max_run_hours: 400
+      max_wait_hours: 600
       checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
@@ -578,8 +582,8 @@ class SaveIntervalBeyondSpotMtbf(Rule):
       provider: sagemaker
       instance_type: ml.g5.xlarge
       spot: true
-      max_run_hours: 600
-      max_wait_hours: 900
+      max_run_hours: 400
+      max_wait_hours: 600
       checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
@@ -594,11 +598,11 @@ class SaveIntervalBeyondSpotMtbf(Rule):
     title = "Checkpoints are further apart than the expected time between spot interruptions"
     fix = "Lower training.save_steps to the cost model's optimal value."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
-    requires = ("sagemaker", "cost")
+    requires = ("compute", "cost")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         c = plan.spec.compute
-        if c is None or not c.spot:
+        if c is None or c.provider != "sagemaker" or not c.spot:
             return
         interval = save_interval_hours(plan)
         mtbf = spot_mtbf_hours(plan)

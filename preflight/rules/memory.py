@@ -129,10 +129,10 @@ class LowGpuMemoryHeadroom(Rule):
       r: 16
       target_modules: [q_proj, v_proj]
     training:
-      per_device_train_batch_size: 4
-      gradient_checkpointing: true
+      per_device_train_batch_size: 1
+      fp16: true
     data:
-      max_length: 1024
+      max_length: 1280
     compute:
       provider: sagemaker
       instance_type: ml.g5.xlarge
@@ -148,10 +148,10 @@ class LowGpuMemoryHeadroom(Rule):
       target_modules: [q_proj, v_proj]
     training:
       per_device_train_batch_size: 1
-      gradient_accumulation_steps: 4
+      fp16: true
       gradient_checkpointing: true
     data:
-      max_length: 1024
+      max_length: 1280
     compute:
       provider: sagemaker
       instance_type: ml.g5.xlarge

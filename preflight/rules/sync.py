@@ -298,11 +298,13 @@ class SpotWithoutCheckpointSync(Rule):
     title = "Spot job without checkpoint_s3_uri restarts from scratch after each interruption"
     fix = "Set compute.checkpoint_s3_uri, or run on demand (spot: false)."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
-    requires = ("sagemaker",)
+    requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         compute = plan.spec.compute
-        if compute is None or not compute.spot or compute.checkpoint_s3_uri:
+        if compute is None or compute.provider != "sagemaker" or not compute.spot:
+            return
+        if compute.checkpoint_s3_uri:
             return
         yield self.finding(
             "compute.spot",
@@ -504,11 +506,11 @@ class CheckpointsExceedVolume(Rule):
     title = "Kept checkpoints do not fit on the training volume"
     fix = "Raise compute.volume_size_gb, or lower training.save_total_limit."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html"
-    requires = ("sagemaker", "model")
+    requires = ("compute", "model")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         compute = plan.spec.compute
-        if compute is None or not saves_checkpoints(plan):
+        if compute is None or compute.provider != "sagemaker" or not saves_checkpoints(plan):
             return
         counts = param_counts(plan)
         if counts is None:
