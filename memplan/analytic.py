@@ -157,10 +157,10 @@ def _head_terms(setup: TrainingSetup) -> tuple[float, float, float]:
     lb = logits_bytes(setup)
     full = setup.lora is None
     # The final norm keeps its fp32 input and rsqrt; with a trained LM head its input too.
-    saved = t * h * 4 + t * 4
+    saved: float = t * h * 4 + t * 4
     if full:
         saved += t * h * rd + t * h * (lb if setup.mixed_precision != "no" else rd)
-    upcast = 0 if lb == 4 else 4
+    upcast: float = 0 if lb == 4 else 4
     autocast_head = 0.0
     if setup.mixed_precision != "no" and setup.weight_dtype in ("float32", "float16", "bfloat16"):
         if BYTES[setup.weight_dtype] != lb:
@@ -215,7 +215,7 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
     backward_start = weights + states + resident_grads + saved + head_bwd
     backward_recompute = weights + states + resident_grads + saved + recompute
     # Full fine-tuning ends backward with every gradient allocated and little else.
-    backward_end = weights + states + grads if setup.lora is None else 0
+    backward_end: float = weights + states + grads if setup.lora is None else 0
     if setup.lora is None and arch.tie_word_embeddings and backward_end:
         # A tied embedding gets two gradients (LM head and lookup) summed at the very end.
         backward_end += 2 * arch.vocab_size * arch.hidden_size * trainable_dtype_bytes(setup)

@@ -132,9 +132,9 @@ def suggest(setup: TrainingSetup, headroom: float = 0.10, limit: int = 5) -> lis
     found.sort(key=lambda s: (-s.score, s.plan.peak_bytes))
     # A candidate that adds changes to a better one that already fits is no news.
     kept: list[Suggestion] = []
-    for cand in found:
-        if not any(set(k.changes) < set(cand.changes) for k in kept):
-            kept.append(cand)
+    for option in found:
+        if not any(set(k.changes) < set(option.changes) for k in kept):
+            kept.append(option)
     return kept[:limit]
 
 

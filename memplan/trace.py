@@ -113,7 +113,7 @@ class _LiveStorageTracker:
 
         tracker = self
 
-        class _Mode(TorchDispatchMode):  # type: ignore[misc]  # torch's class is untyped
+        class _Mode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch's class is untyped
             def __torch_dispatch__(
                 self,
                 func: Any,
@@ -126,7 +126,7 @@ class _LiveStorageTracker:
                     tracker.add(t.untyped_storage(), tracker.phase)
                 return out
 
-        return _Mode()
+        return _Mode()  # type: ignore[no-untyped-call]  # torch's __init__ is untyped
 
 
 def _tensors(obj: Any, tensor_type: type) -> Iterator[Any]:
@@ -162,7 +162,7 @@ def _build_model(setup: TrainingSetup, layers: int) -> Any:
     else:
         attn = _register_unpadded_sdpa()
     with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(
+        return AutoModelForCausalLM.from_config(  # type: ignore[no-untyped-call]  # untyped
             cfg, dtype=_torch_dtype(setup.weight_dtype), attn_implementation=attn
         )
 
@@ -203,7 +203,10 @@ def _optimizer(setup: TrainingSetup, params: list[Any]) -> Any:
     if setup.optimizer == "adafactor":
         from transformers.optimization import Adafactor
 
-        return Adafactor(params, lr=1e-4, scale_parameter=False, relative_step=False)
+        # transformers' Adafactor is untyped.
+        return Adafactor(  # type: ignore[no-untyped-call]
+            params, lr=1e-4, scale_parameter=False, relative_step=False
+        )
     raise TraceUnsupportedError(f"optimizer {setup.optimizer!r} cannot be traced on CPU")
 
 
@@ -219,6 +222,11 @@ def check_traceable(setup: TrainingSetup) -> None:
 
 def probe(setup: TrainingSetup, layers: int) -> ProbeResult:
     """Trace one training step of the model cut to ``layers`` decoder layers."""
+    with _quiet():
+        return _probe(setup, layers)
+
+
+def _probe(setup: TrainingSetup, layers: int) -> ProbeResult:
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -235,7 +243,7 @@ def probe(setup: TrainingSetup, layers: int) -> ProbeResult:
                 model,
                 LoraConfig(
                     r=setup.lora.r,
-                    lora_alpha=setup.lora.alpha,
+                    lora_alpha=int(setup.lora.alpha),
                     lora_dropout=setup.lora.dropout,
                     target_modules=(
                         "all-linear"
