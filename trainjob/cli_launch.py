@@ -217,5 +217,209 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def _region_of(job: str, region: str | None) -> str:
+    """The region from a job ARN, --region, or the AWS configuration (us-east-1 at last)."""
+    if job.startswith("arn:"):
+        return job.split(":")[3]
+    if region:
+        return region
+    try:
+        import boto3
+
+        return boto3.Session().region_name or "us-east-1"
+    except ImportError:
+        return "us-east-1"
+
+
+def _job_name(job: str) -> str:
+    return job.rsplit("/", 1)[-1] if job.startswith("arn:") else job
+
+
+def _session(region: str) -> Any:
+    try:
+        import boto3
+    except ImportError:
+        _fail("boto3 is not installed: pip install 'preflight-toolkit[aws]'")
+    return boto3.Session(region_name=region)
+
+
+def _spec_expectations(spec: Path) -> Any:
+    """Expectations (checkpoint interval, duration, steps) from a spec's preflight plan."""
+    import preflight
+    from trainjob.sagemaker.request import expected_checkpoint_seconds
+    from trainjob.sagemaker.watch import Expectations
+
+    loaded = _load(spec)
+    cost = preflight.check(loaded).cost or {}
+    hours = cost.get("hours")
+    steps = cost.get("total_steps")
+    return Expectations(
+        checkpoint_interval_s=expected_checkpoint_seconds(loaded.spec, cost),
+        train_seconds=float(hours) * 3600 if isinstance(hours, int | float) else None,
+        total_steps=int(steps) if isinstance(steps, int | float) else None,
+    )
+
+
+@click.command("watch")
+@click.argument("job")
+@click.option(
+    "--spec",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The job's spec (default: the plan in the job's trainjob tags).",
+)
+@click.option("--region", help="AWS region (default: from the job ARN or the AWS config).")
+@click.option(
+    "--checkpoint-uri", help="s3:// prefix to watch (default: the job's CheckpointConfig)."
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=60,
+    show_default=True,
+    help="Seconds between polls.",
+)
+@click.option("--once", is_flag=True, help="Poll once and exit (1 if an error alarm fires).")
+@click.option("--deep", is_flag=True, help="Also hash every checkpoint file against the manifest.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def watch(
+    job: str,
+    spec: Path | None,
+    region: str | None,
+    checkpoint_uri: str | None,
+    interval: float,
+    once: bool,
+    deep: bool,
+    fmt: str,
+) -> None:
+    """Follow training job JOB: status, checkpoints in S3, cost, ETA and the seed's alarms.
+
+    Until the job ends it polls every --interval seconds and prints what changed; with --once
+    --format json it prints one JSON object for scripts.
+    """
+    import time
+
+    from trainjob.sagemaker.render import watch_lines
+    from trainjob.sagemaker.watch import TERMINAL, Watcher
+
+    reg = _region_of(job, region)
+    watcher = Watcher(
+        _job_name(job),
+        session=_session(reg),
+        region=reg,
+        checkpoint_uri=checkpoint_uri,
+        expectations=_spec_expectations(spec) if spec else None,
+        deep=deep,
+    )
+    last_lines: list[str] = []
+    while True:
+        try:
+            report = watcher.poll()
+        except _aws_errors() as exc:
+            _aws_error(exc)
+        if fmt == "json":
+            click.echo(json.dumps(report.to_json(), default=str))
+        else:
+            lines = watch_lines(report)
+            if lines[1:] != last_lines[1:]:
+                click.echo("\n".join(lines))
+            last_lines = lines
+        if once or report.status in TERMINAL:
+            errors = [f for f in report.findings if f.severity == "error"]
+            raise SystemExit(FINDINGS if errors else OK)
+        time.sleep(interval)
+
+
+@click.command("alarms")
+@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("job")
+@click.option("--region", help="AWS region (default: from the job ARN, the spec, the AWS config).")
+@click.option("--sns-topic", "actions", multiple=True, help="SNS topic ARN to notify (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print the PutMetricAlarm requests; create nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def alarms(
+    spec: Path, job: str, region: str | None, actions: tuple[str, ...], dry_run: bool, fmt: str
+) -> None:
+    """Create (or update) the seed's CloudWatch alarms for training job JOB of SPEC.
+
+    Loss not falling for 2 h, no checkpoint within 1.5x the planned interval, runtime at 90% of
+    the limit. Alarm names are fixed per job, so running this again changes nothing new.
+    """
+    from trainjob.sagemaker.alarms import alarm_definitions, put_alarms
+
+    loaded = _load(spec)
+    expectations = _spec_expectations(spec)
+    compute = loaded.spec.compute
+    reg = _region_of(job, region or (compute.region if compute else None))
+    name = _job_name(job)
+    max_runtime = int((compute.max_run_hours if compute else 24) * 3600)
+    session = None
+    if not dry_run:
+        session = _session(reg)
+        try:
+            described = session.client("sagemaker").describe_training_job(TrainingJobName=name)
+            max_runtime = int(described["StoppingCondition"]["MaxRuntimeInSeconds"])
+        except _aws_errors() as exc:
+            _aws_error(exc)
+    definitions = alarm_definitions(
+        name,
+        max_runtime_s=max_runtime,
+        checkpoint_interval_s=expectations.checkpoint_interval_s,
+        actions=list(actions),
+    )
+    if expectations.checkpoint_interval_s is None:
+        click.echo(
+            "note: no checkpoint interval in the plan (save_strategy steps, save_steps and a "
+            "duration estimate are needed); the no-checkpoint alarm is left out",
+            err=True,
+        )
+    if dry_run:
+        _echo_json(definitions)
+        return
+    assert session is not None
+    try:
+        names = put_alarms(session.client("cloudwatch"), definitions)
+    except _aws_errors() as exc:
+        _aws_error(exc)
+    if fmt == "json":
+        _echo_json({"job": name, "alarms": names})
+        return
+    for alarm in names:
+        click.echo(f"put {alarm}")
+
+
+@click.command("checkpoints")
+@click.argument("uri")
+@click.option("--region", help="AWS region for an s3:// URI.")
+@click.option("--deep", is_flag=True, help="Hash every file and compare with the manifest.")
+@click.option(
+    "--model-only", is_flag=True, help="Checkpoints of a save_only_model run: no optimizer."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def checkpoints(uri: str, region: str | None, deep: bool, model_only: bool, fmt: str) -> None:
+    """List and verify the checkpoints under URI: an s3:// prefix or a local output dir.
+
+    Exit 1 when a checkpoint is broken, or recorded valid in the manifest and now missing.
+    """
+    from trainjob.sagemaker.checkpoint_audit import audit_local, audit_s3
+    from trainjob.sagemaker.render import audit_lines
+
+    if uri.startswith("s3://"):
+        session = _session(region or _region_of("", None))
+        try:
+            audit = audit_s3(session.client("s3"), uri, deep=deep, require_optimizer=not model_only)
+        except _aws_errors() as exc:
+            _aws_error(exc)
+    else:
+        folder = Path(uri)
+        if not folder.is_dir():
+            _fail(f"{uri}: not a directory (give an output dir or an s3:// prefix)")
+        audit = audit_local(folder, deep=deep, require_optimizer=not model_only)
+    if fmt == "json":
+        _echo_json(audit.to_json())
+    else:
+        click.echo("\n".join(audit_lines(audit)))
+    raise SystemExit(FINDINGS if audit.broken else OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     launch.main(sys.argv[1:])

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,28 @@ def entry_arguments(env: Mapping[str, str], script_dir: Path) -> tuple[Path, dic
     return spec, overrides
 
 
+HEARTBEAT_SECONDS = 60.0
+
+
+def start_heartbeat(interval: float = HEARTBEAT_SECONDS) -> threading.Event:
+    """Print ``trainjob heartbeat elapsed_s=N`` every ``interval`` seconds until the event is set.
+
+    The launch request's metric definitions turn this line into the ``trainjob:elapsed_seconds``
+    metric, on which ``trainjob alarms`` sets its runtime-near-limit alarm (SageMaker publishes no
+    elapsed-time metric of its own). It counts from this container's start, so after a spot
+    restart it restarts too; ``trainjob watch`` reads the job's own training seconds instead.
+    """
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            print(f"trainjob heartbeat elapsed_s={int(time.monotonic() - started)}", flush=True)
+
+    threading.Thread(target=beat, name="trainjob-heartbeat", daemon=True).start()
+    return stop
+
+
 def main() -> int:
     script_dir = Path(__file__).resolve().parent
     if str(script_dir) not in sys.path:
@@ -47,7 +71,11 @@ def main() -> int:
     except ImportError as exc:
         print(f"trainjob entry: cannot import trainjob.run ({exc})", file=sys.stderr)
         return 2
-    return int(main_from_sagemaker_env(spec, **overrides))
+    stop = start_heartbeat()
+    try:
+        return int(main_from_sagemaker_env(spec, **overrides))
+    finally:
+        stop.set()
 
 
 if __name__ == "__main__":

@@ -39,14 +39,21 @@ DEFAULT_SPOT_WAIT_FACTOR = 2.0
 _TAG_VALUE_BAD = re.compile(r"[^\w .:/=+\-@]")
 TAG_PREFIX = "trainjob:"
 
-#: CloudWatch metric definitions for the ``trainjob run`` log line
-#: ``step 120/15000 loss 1.2345 tok/s ...`` (trainjob/progress.py) and for the Trainer's own
-#: ``{'loss': ..., 'eval_loss': ...}`` log dicts.
+#: CloudWatch metric definitions (SageMaker publishes them under /aws/sagemaker/TrainingJobs with
+#: dimension Host=<job>/algo-1) for the ``trainjob run`` log line ``step 120/15000 loss 1.2345
+#: tok/s ...`` (trainjob/progress.py), the Trainer's own ``{'loss': ...}`` dicts, the checkpoint
+#: callback's ``[CHECK] CHECKPOINT SAVED: .../checkpoint-N`` (trainjob/callbacks.py) and the
+#: entry point's heartbeat. ``trainjob alarms`` builds its alarms on these names.
+METRIC_LOSS = "train:loss"
+METRIC_CHECKPOINT = "train:checkpoint_step"
+METRIC_ELAPSED = "trainjob:elapsed_seconds"
 METRIC_DEFINITIONS: list[dict[str, str]] = [
-    {"Name": "train:loss", "Regex": r"step [0-9]+/[0-9]+ loss ([0-9.]+)"},
+    {"Name": METRIC_LOSS, "Regex": r"step [0-9]+/[0-9]+ loss ([0-9.]+)"},
     {"Name": "train:step", "Regex": r"step ([0-9]+)/[0-9]+ loss"},
     {"Name": "train:hf_loss", "Regex": r"'loss': '?([0-9.]+)"},
     {"Name": "eval:loss", "Regex": r"'eval_loss': '?([0-9.]+)"},
+    {"Name": METRIC_CHECKPOINT, "Regex": r"CHECKPOINT SAVED: \S*checkpoint-([0-9]+)"},
+    {"Name": METRIC_ELAPSED, "Regex": r"trainjob heartbeat elapsed_s=([0-9]+)"},
 ]
 
 
@@ -299,6 +306,8 @@ def plan_launch(
         tags[f"{TAG_PREFIX}expected-checkpoint-seconds"] = str(int(interval))
     if cost and isinstance(cost.get("hours"), int | float):
         tags[f"{TAG_PREFIX}expected-train-seconds"] = str(int(cost["hours"] * 3600))
+    if cost and isinstance(cost.get("total_steps"), int | float):
+        tags[f"{TAG_PREFIX}total-steps"] = str(int(cost["total_steps"]))
 
     return LaunchPlan(
         job_name=job_name,
