@@ -190,18 +190,25 @@ def _template_values(plan: Plan, facts: AwsFacts) -> dict[str, str]:
             key = facts.data_prefix.sample_key  # a real object: the exact ARN SageMaker reads
         elif key.endswith("/") or not key:
             key = data.prefix + "part-00000"
-        values.update(data_bucket=data.bucket, data_key=key)
+        data_prefix = data.key.rsplit("/", 1)[0] + "/" if "/" in data.key.strip("/") else ""
+        if data.key.endswith("/"):
+            data_prefix = data.prefix
+        values.update(data_bucket=data.bucket, data_key=key, data_prefix=data_prefix)
     ckpt = parse_s3(compute.checkpoint_s3_uri)
     if ckpt is not None:
         # Trainer writes checkpoint-N/ folders; SageMaker uploads them under the prefix.
         values.update(
-            ckpt_bucket=ckpt.bucket, ckpt_key=ckpt.prefix + "checkpoint-1/adapter_model.safetensors"
+            ckpt_bucket=ckpt.bucket,
+            ckpt_key=ckpt.prefix + "checkpoint-1/adapter_model.safetensors",
+            ckpt_prefix=ckpt.prefix,
         )
     out = parse_s3(compute.output_path)
     if out is not None:
         # CreateTrainingJob writes S3OutputPath/<job name>/output/model.tar.gz.
         values.update(
-            out_bucket=out.bucket, out_key=f"{out.prefix}{values['job']}/output/model.tar.gz"
+            out_bucket=out.bucket,
+            out_key=f"{out.prefix}{values['job']}/output/model.tar.gz",
+            out_prefix=out.prefix,
         )
     values["_data"] = "1" if data is not None else ""
     values["_checkpoint"] = "1" if ckpt is not None else ""
@@ -220,5 +227,8 @@ def _questions(entries: list[dict[str, Any]], values: dict[str, str]) -> list[Qu
         if entry["field"] == "compute.role_arn" and "{role_arn}" in entry["resource"]:
             if not values["role_arn"]:
                 continue
-        out.append(Question(entry["purpose"], entry["field"], tuple(entry["actions"]), resource))
+        grant = str(entry.get("grant", entry["resource"])).format(**values)
+        out.append(
+            Question(entry["purpose"], entry["field"], tuple(entry["actions"]), resource, grant)
+        )
     return out

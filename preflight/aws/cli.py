@@ -38,8 +38,13 @@ def request(spec_path: Path, yes: bool) -> None:
     compute = loaded.spec.compute
     if compute is None or compute.provider != "sagemaker":
         fail(f"{spec_path}: compute.provider is not sagemaker; there are no quotas to request")
-    outcome = file_requests(loaded.spec.compute, session=None, confirm=_confirm(yes))
+    outcome = file_requests(loaded.spec.compute, session=_session(), confirm=_confirm(yes))
     raise SystemExit(outcome)
+
+
+def _session() -> Any:
+    """The boto3 session to use: None lets boto3's default credential chain decide."""
+    return None
 
 
 def _confirm(yes: bool) -> Any:

@@ -82,6 +82,8 @@ class PermissionCheck:
     decision: Literal["allowed", "explicitDeny", "implicitDeny"]
     conditional: bool = False
     """An Allow that rests on a Condition the evaluator could not resolve."""
+    grant: str = ""
+    """The resource pattern a fix should allow (e.g. the whole checkpoint prefix)."""
 
     @property
     def allowed(self) -> bool:

@@ -31,6 +31,8 @@ class Question:
     field: str
     actions: tuple[str, ...]
     resource: str
+    grant: str = ""
+    """The resource pattern a fix should allow (a prefix, where ``resource`` is one object)."""
 
 
 def iam_principal(caller_arn: str) -> tuple[str, str] | None:
@@ -128,6 +130,7 @@ def simulate(iam: Any, principal_arn: str, questions: list[Question]) -> list[Pe
                     resource=str(r.get("EvalResourceName") or q.resource),
                     purpose=q.purpose,
                     field=q.field,
+                    grant=q.grant or q.resource,
                     decision=decision,  # type: ignore[arg-type]
                     conditional=bool(r.get("MissingContextValues")),
                 )
@@ -145,6 +148,7 @@ def evaluate_locally(
             resource=q.resource,
             purpose=q.purpose,
             field=q.field,
+            grant=q.grant or q.resource,
             decision=(ev := evaluate(policies, action, q.resource)).decision,
             conditional=ev.conditional,
         )

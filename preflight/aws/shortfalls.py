@@ -61,9 +61,9 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _source(q: QuotaValue) -> str:
+def _source(q: QuotaValue, shown: str | None = None) -> str:
     where = "applied value" if q.source == "applied" else "AWS default; no applied value found"
-    return f"'{q.name}' ({q.code}) is {_num(q.value)} ({where})"
+    return f"the quota '{q.name}' ({q.code}) is {shown or _num(q.value)} ({where})"
 
 
 def runtime_seconds(q: QuotaValue) -> float:
@@ -107,7 +107,7 @@ def shortfalls(compute: ComputeSpec, facts: QuotaFacts) -> list[Shortfall]:
         out.append(
             Shortfall(
                 "instances_per_job", "compute.instance_count", per_job, per_job.name, count, None,
-                float(count), f"instance_count {count} exceeds {_source(per_job)}", region,
+                float(count), f"instance_count {count}, but {_source(per_job)}", region,
             )
         )  # fmt: skip
     out.extend(_runtime(compute, facts))
@@ -168,8 +168,9 @@ def _runtime(compute: ComputeSpec, facts: QuotaFacts) -> list[Shortfall]:
             continue
         desired = float(seconds) if seconds <= api_max else None
         message = (
-            f"{label} {_num(hours)} h = {seconds} s exceeds {_source(quota)} "
-            f"= {_num(limit / 3600)} h: SageMaker rejects the job or stops it at the limit"
+            f"{label} {_num(hours)} h = {seconds} s, but "
+            f"{_source(quota, f'{_num(limit)} s = {_num(limit / 3600)} h')}: SageMaker "
+            "rejects the job or stops it at the limit"
         )
         if desired is None:
             message += f"; it also exceeds the API maximum of {_num(api_max)} s (28 days)"

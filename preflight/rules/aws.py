@@ -374,7 +374,7 @@ def _permission_findings(rule: Rule, checks: list[PermissionCheck], who: str) ->
             yield rule.finding(
                 field,
                 f"{who} {denied[0].principal} cannot {purpose}: {actions} on {resource} {how}",
-                fix=f"Allow {actions} on {resource} for {denied[0].principal}.",
+                fix=f"Allow {actions} on {denied[0].grant or resource} for {denied[0].principal}.",
             )
             continue
         conditional = [c for c in group if c.conditional]
