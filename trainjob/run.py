@@ -19,7 +19,6 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import math
 import os
 import platform
 import signal
@@ -436,6 +435,25 @@ class _Run:
         self._wrap_jit(trainer, guard, output_dir)
 
         resumed_from = resume.path.name if resume is not None else None
+        if resume is not None and _finished(resume):
+            # Trainer would run one extra step past max_steps when resumed at the very end.
+            log.info("%s is already at max_steps: nothing left to train", resume.path.name)
+            trainer.state.global_step = resume.step
+            trainer.state.max_steps = resume.step
+            _copy_final(resume.path, [d for d in (model_dir, backup_dir) if d is not None])
+            return self._finish(
+                "completed",
+                trainer,
+                output_dir,
+                None,
+                None,
+                manifest,
+                resumed_from,
+                quarantined,
+                train_tok,
+                tokenizer,
+                trained=False,
+            )
         if resume is not None:
             log.info("resuming from %s (newest valid checkpoint)", resume.path)
         if self.early.requested:
@@ -850,6 +868,47 @@ class _Run:
         os.replace(tmp, path)
 
 
+def _finished(check: CheckpointCheck) -> bool:
+    """True when a checkpoint's own trainer_state says it reached its max_steps."""
+    state = json.loads((check.path / "trainer_state.json").read_text(encoding="utf-8"))
+    max_steps = state.get("max_steps") or 0
+    return bool(max_steps) and check.step >= max_steps
+
+
+def _copy_final(checkpoint: Path, targets: list[Path]) -> None:
+    """Make sure the final dirs hold the finished checkpoint's adapter and tokenizer."""
+    import shutil
+
+    for target in targets:
+        marker = target / FINAL_MARKER
+        if marker.is_file():
+            done = json.loads(marker.read_text(encoding="utf-8")).get("global_step")
+            if done == checkpoint_step_of(checkpoint):
+                continue
+        target.mkdir(parents=True, exist_ok=True)
+        for file in checkpoint.iterdir():
+            if file.is_file() and (
+                file.name.startswith(("adapter_", "tokenizer", "special_tokens"))
+                or file.name in ("config.json", "model.safetensors")
+            ):
+                shutil.copy2(file, target / file.name)
+        marker.write_text(
+            json.dumps(
+                {
+                    "global_step": checkpoint_step_of(checkpoint),
+                    "outcome": "completed",
+                    "at": _now(),
+                }
+            ),
+            encoding="utf-8",
+        )
+        log.info("final adapter copied from %s to %s", checkpoint.name, target)
+
+
+def checkpoint_step_of(path: Path) -> int:
+    return int(path.name.rsplit("-", 1)[1])
+
+
 def _check_final_dir(path: Path) -> None:
     """Never overwrite a folder trainjob did not write: refuse before training, not after."""
     if path.is_dir() and any(path.iterdir()) and not (path / FINAL_MARKER).is_file():
@@ -893,11 +952,3 @@ def _versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[dist] = None
     return out
-
-
-def expected_total_steps(
-    num_examples: int, batch: int, accumulation: int, epochs: float, world: int = 1
-) -> int:
-    """Optimizer steps for an epoch-based run (Trainer's arithmetic for a sized dataset)."""
-    per_epoch = max(math.ceil(num_examples / (batch * world)) // accumulation, 1)
-    return math.ceil(per_epoch * epochs)

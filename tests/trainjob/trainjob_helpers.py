@@ -36,6 +36,7 @@ def write_spec(
     fmt: str = "pairs",
     training: dict[str, Any] | None = None,
     compute: dict[str, Any] | None = None,
+    name: str = "spec.yaml",
 ) -> Path:
     """A tiny-mistral LoRA spec in ``folder`` (JSON is valid YAML, so no YAML writer is needed)."""
     train: dict[str, Any] = {
@@ -64,7 +65,7 @@ def write_spec(
         "training": train,
         "compute": compute or {"provider": "local"},
     }
-    path = folder / "spec.yaml"
+    path = folder / name
     path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return path
 
