@@ -101,3 +101,13 @@ def test_rules_import_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_baseline_silences_all_but_pf101(tmp_path: Path) -> None:
+    from preflight.baseline import apply_baseline, write_baseline
+
+    report = preflight.check(EXAMPLES / "seed-broken.yaml")
+    path = tmp_path / "baseline.json"
+    write_baseline(report, path)
+    again = apply_baseline(preflight.check(EXAMPLES / "seed-broken.yaml"), path)
+    assert {f.rule for f in again.failing(Severity.ERROR)} == {"PF101"}
