@@ -284,14 +284,17 @@ def _probe(setup: TrainingSetup, layers: int) -> ProbeResult:
                 return torch.autocast("cpu", dtype=dtype)
 
         with tracker.mode(), _cuda_like_dropout():
-            tracker.set_phase("forward")
-            with autocast():
-                out = model(input_ids=ids, labels=ids)
-            loss = out.loss
-            del out
-            tracker.set_phase("backward")
-            loss.backward()
-            del loss
+            # With gradient accumulation the second micro-batch runs with the first one's
+            # gradients resident: trace two, so the phase peaks are the second one's.
+            for _micro in range(2 if setup.gradient_accumulation_steps > 1 else 1):
+                tracker.set_phase("forward")
+                with autocast():
+                    out = model(input_ids=ids, labels=ids)
+                loss = out.loss
+                del out
+                tracker.set_phase("backward")
+                loss.backward()
+                del loss
             gradients = sum(
                 int(p.grad.untyped_storage().nbytes()) for p in trainable if p.grad is not None
             )
@@ -319,17 +322,17 @@ def _probe(setup: TrainingSetup, layers: int) -> ProbeResult:
     )
 
 
-def _steady_state(p: ProbeResult, accumulation: int) -> dict[str, int]:
-    """Phase peaks from step 2 on: optimizer state (and, when accumulating, grads) stay live.
+def _steady_state(p: ProbeResult, accumulation: int = 1) -> dict[str, int]:
+    """Phase peaks from step 2 on, where the optimizer state stays live.
 
     The traced step is the first one, where AdamW creates its state inside ``step()``; from the
-    second step on that state is resident during forward and backward too. With gradient
-    accumulation the gradients of earlier micro-batches are resident as well.
+    second step on that state is resident during forward and backward too. (Gradients resident
+    under accumulation are measured directly: the probe traces two micro-batches then.)
     """
-    resident_grads = p.gradients if accumulation > 1 else 0
+    del accumulation
     return {
-        "forward": p.phase_peaks["forward"] + p.optimizer_state + resident_grads,
-        "backward": p.phase_peaks["backward"] + p.optimizer_state + resident_grads,
+        "forward": p.phase_peaks["forward"] + p.optimizer_state,
+        "backward": p.phase_peaks["backward"] + p.optimizer_state,
         "optimizer": p.phase_peaks["optimizer"],
     }
 

@@ -1,0 +1,293 @@
+"""The benchmark matrix shared by accuracy.py and peers.py: 30 training setups.
+
+Models x LoRA/full x batch x length x checkpointing x dtype x optimizer x attention, chosen to
+cover what people fine-tune on one to eight GPUs, the seed's two settings included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memplan import LoraSetup, TrainingSetup, load_architecture
+
+QV = LoraSetup(r=16, target_modules=("q_proj", "v_proj"), dropout=0.05)
+QKVO = LoraSetup(r=16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj"), dropout=0.05)
+ALL = LoraSetup(r=16, target_modules=("all-linear",), dropout=0.05)
+PHI_QKV_O = LoraSetup(r=16, target_modules=("qkv_proj", "o_proj"), dropout=0.05)
+
+# (id, model, TrainingSetup keyword arguments)
+MATRIX: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "seed-start",
+        "mistral-7b",
+        dict(
+            batch_size=2,
+            seq_len=512,
+            weight_dtype="float16",
+            mixed_precision="fp16",
+            lora=QKVO,
+            gradient_accumulation_steps=8,
+        ),
+    ),
+    (
+        "seed-final",
+        "mistral-7b",
+        dict(
+            batch_size=1,
+            seq_len=256,
+            weight_dtype="float16",
+            mixed_precision="fp16",
+            lora=QV,
+            gradient_checkpointing=True,
+            gradient_accumulation_steps=16,
+        ),
+    ),
+    (
+        "mistral-lora-ckpt-b4",
+        "mistral-7b",
+        dict(
+            batch_size=4,
+            seq_len=1024,
+            weight_dtype="bfloat16",
+            lora=QV,
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "mistral-alllinear-eager",
+        "mistral-7b",
+        dict(
+            batch_size=1,
+            seq_len=2048,
+            weight_dtype="bfloat16",
+            mixed_precision="bf16",
+            lora=ALL,
+            attn_implementation="eager",
+        ),
+    ),
+    (
+        "mistral-full-adafactor",
+        "mistral-7b",
+        dict(
+            batch_size=1,
+            seq_len=1024,
+            weight_dtype="bfloat16",
+            optimizer="adafactor",
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "mistral-lora-accum",
+        "mistral-7b",
+        dict(
+            batch_size=1,
+            seq_len=512,
+            weight_dtype="bfloat16",
+            mixed_precision="bf16",
+            lora=LoraSetup(r=64, target_modules=("q_proj", "v_proj")),
+            gradient_accumulation_steps=4,
+        ),
+    ),
+    (
+        "llama2-7b-lora-b8",
+        "llama-2-7b",
+        dict(batch_size=8, seq_len=512, weight_dtype="float16", mixed_precision="fp16", lora=QV),
+    ),
+    ("llama2-7b-full-bf16", "llama-2-7b", dict(batch_size=1, seq_len=512, weight_dtype="bfloat16")),
+    (
+        "llama2-7b-fp32-amp-sgd",
+        "llama-2-7b",
+        dict(
+            batch_size=1,
+            seq_len=256,
+            weight_dtype="float32",
+            mixed_precision="bf16",
+            optimizer="sgd",
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "llama2-7b-full-sgd-b4",
+        "llama-2-7b",
+        dict(batch_size=4, seq_len=512, weight_dtype="bfloat16", optimizer="sgd"),
+    ),
+    (
+        "llama2-13b-qkvo-ckpt",
+        "llama-2-13b",
+        dict(
+            batch_size=2,
+            seq_len=1024,
+            weight_dtype="bfloat16",
+            lora=QKVO,
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "llama2-13b-long",
+        "llama-2-13b",
+        dict(
+            batch_size=1,
+            seq_len=4096,
+            weight_dtype="float16",
+            mixed_precision="fp16",
+            lora=QV,
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "llama3-8b-alllinear",
+        "llama-3-8b",
+        dict(batch_size=2, seq_len=1024, weight_dtype="bfloat16", mixed_precision="bf16", lora=ALL),
+    ),
+    (
+        "llama3-8b-full-ckpt",
+        "llama-3-8b",
+        dict(batch_size=1, seq_len=2048, weight_dtype="bfloat16", gradient_checkpointing=True),
+    ),
+    (
+        "llama3-8b-full-adafactor",
+        "llama-3-8b",
+        dict(batch_size=1, seq_len=512, weight_dtype="bfloat16", optimizer="adafactor"),
+    ),
+    (
+        "llama3-8b-full-accum",
+        "llama-3-8b",
+        dict(batch_size=1, seq_len=512, weight_dtype="bfloat16", gradient_accumulation_steps=8),
+    ),
+    (
+        "llama3-70b-lora-ckpt",
+        "llama-3-70b",
+        dict(
+            batch_size=1,
+            seq_len=1024,
+            weight_dtype="bfloat16",
+            lora=QV,
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "llama3-70b-alllinear",
+        "llama-3-70b",
+        dict(
+            batch_size=1,
+            seq_len=512,
+            weight_dtype="bfloat16",
+            mixed_precision="bf16",
+            lora=ALL,
+            gradient_checkpointing=True,
+        ),
+    ),
+    ("qwen0.5b-full-b8", "qwen2.5-0.5b", dict(batch_size=8, seq_len=512, weight_dtype="bfloat16")),
+    (
+        "qwen0.5b-fp32-amp",
+        "qwen2.5-0.5b",
+        dict(batch_size=4, seq_len=1024, weight_dtype="float32", mixed_precision="bf16"),
+    ),
+    (
+        "qwen0.5b-lora-eager-b16",
+        "qwen2.5-0.5b",
+        dict(
+            batch_size=16,
+            seq_len=256,
+            weight_dtype="bfloat16",
+            lora=QV,
+            attn_implementation="eager",
+        ),
+    ),
+    (
+        "qwen1.5b-full-ckpt",
+        "qwen2.5-1.5b",
+        dict(batch_size=4, seq_len=1024, weight_dtype="bfloat16", gradient_checkpointing=True),
+    ),
+    (
+        "qwen1.5b-alllinear-fp16",
+        "qwen2.5-1.5b",
+        dict(batch_size=8, seq_len=512, weight_dtype="float16", mixed_precision="fp16", lora=ALL),
+    ),
+    (
+        "qwen7b-qkvo-long",
+        "qwen2.5-7b",
+        dict(
+            batch_size=2,
+            seq_len=2048,
+            weight_dtype="bfloat16",
+            mixed_precision="bf16",
+            lora=QKVO,
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "qwen7b-full-ckpt",
+        "qwen2.5-7b",
+        dict(batch_size=1, seq_len=1024, weight_dtype="bfloat16", gradient_checkpointing=True),
+    ),
+    (
+        "gemma2-9b-lora",
+        "gemma-2-9b",
+        dict(batch_size=1, seq_len=1024, weight_dtype="bfloat16", lora=QV),
+    ),
+    (
+        "gemma2-9b-alllinear-ckpt",
+        "gemma-2-9b",
+        dict(
+            batch_size=2,
+            seq_len=512,
+            weight_dtype="bfloat16",
+            mixed_precision="bf16",
+            lora=ALL,
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "phi3-lora-b4",
+        "phi-3-mini",
+        dict(
+            batch_size=4,
+            seq_len=1024,
+            weight_dtype="bfloat16",
+            mixed_precision="bf16",
+            lora=PHI_QKV_O,
+        ),
+    ),
+    (
+        "phi3-full-ckpt",
+        "phi-3-mini",
+        dict(batch_size=2, seq_len=2048, weight_dtype="bfloat16", gradient_checkpointing=True),
+    ),
+    (
+        "phi3-fp32-lora",
+        "phi-3-mini",
+        dict(
+            batch_size=1,
+            seq_len=512,
+            weight_dtype="float32",
+            lora=LoraSetup(r=8, target_modules=("all-linear",)),
+        ),
+    ),
+]
+
+
+def setups() -> list[tuple[str, TrainingSetup]]:
+    """The matrix as TrainingSetups."""
+    return [(cid, TrainingSetup(arch=load_architecture(m), **kw)) for cid, m, kw in MATRIX]
+
+
+def describe(setup: TrainingSetup) -> str:
+    """A short description of a setup for tables."""
+    lora = (
+        f"LoRA r{setup.lora.r} {'+'.join(t.replace('_proj', '') for t in setup.lora.target_modules)}"
+        if setup.lora
+        else "full"
+    )
+    parts = [lora, f"b{setup.batch_size}x{setup.seq_len}", setup.weight_dtype]
+    if setup.mixed_precision != "no":
+        parts.append(f"amp-{setup.mixed_precision}")
+    if setup.gradient_checkpointing:
+        parts.append("ckpt")
+    if setup.optimizer != "adamw":
+        parts.append(setup.optimizer)
+    if setup.attn_implementation != "sdpa":
+        parts.append(setup.attn_implementation)
+    if setup.gradient_accumulation_steps > 1:
+        parts.append(f"GA{setup.gradient_accumulation_steps}")
+    return ", ".join(parts)
