@@ -22,6 +22,14 @@ from preflight.spec import load_spec
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "rule_cases"
 
+#: Rule modules whose rules are tested here. Reader-specific rules (trl, sagemaker_sdk) need
+#: reader facts a YAML spec cannot carry, and the AWS audit (PF6xx) needs an account: their
+#: owners test them next to their readers and against moto.
+CATALOG_MODULES = frozenset(
+    f"preflight.rules.{m}"
+    for m in ("arguments", "sync", "saving", "limits", "memory", "frameworks")
+)
+
 
 def load_yaml(text: str) -> Any:
     return YAML(typ="safe").load(text)
