@@ -18,6 +18,19 @@ from .builder import SpecBuilder
 from .launchers import apply_deepspeed_file
 from .recipe import _one_edit
 
+HANDLED = {
+    "adapter",
+    "datasets",
+    "lora_target_linear",
+    "load_in_4bit",
+    "load_in_8bit",
+    "flash_attention",
+    "sdp_attention",
+    "val_set_size",
+    "test_datasets",
+    "saves_per_epoch",
+}
+"""Keys read below by their own code (model dtype, LoRA targets, data), not by the tables."""
 MARKERS = {"micro_batch_size", "sequence_len", "datasets", "adapter", "lora_r", "num_epochs"}
 
 
@@ -46,6 +59,8 @@ def read_axolotl(doc: YamlDocument, builder: SpecBuilder) -> None:
             continue
         line = doc.line_of(key)
         target = renames.get(key) or (f"training.{key}" if key in passthrough else None)
+        if target is None and key in HANDLED:
+            continue
         if target is None:
             close = nearest(key, set(renames) | passthrough)
             if any(_one_edit(key, c) for c in close):
@@ -117,3 +132,10 @@ def _datasets(data: dict[str, Any], doc: YamlDocument, builder: SpecBuilder) -> 
     if isinstance(sets, list) and sets and isinstance(sets[0], dict) and "path" in sets[0]:
         paths = [str(s.get("path")) for s in sets if isinstance(s, dict)]
         builder.state("data.train", ", ".join(paths), doc.line_of("datasets"))
+    val = data.get("val_set_size")
+    if isinstance(val, int | float) and not isinstance(val, bool) and val > 0:
+        builder.state(
+            "data.eval", f"{val} of the training data (val_set_size)", doc.line_of("val_set_size")
+        )
+    elif isinstance(data.get("test_datasets"), list):
+        builder.state("data.eval", "test_datasets", doc.line_of("test_datasets"))

@@ -55,6 +55,8 @@ class SpecBuilder:
     trainer_config: str = "TrainingArguments"
     legacy_sagemaker: dict[str, str] = field(default_factory=dict)
     key_files: dict[str, Path] = field(default_factory=dict)
+    extra_fields: set[str] = field(default_factory=set)
+    """Training fields the arguments class adds (beyond TRL's table, e.g. LLaMA-Factory's)."""
     unstated: set[str] = field(default_factory=set)
     """Keys filled in because the spec needs them, not because the source said so."""
     name: str | None = None
@@ -151,7 +153,7 @@ class SpecBuilder:
             notes=list(self.notes),
             trainer_config=self.trainer_config,
             # Removed names are PF503's to report (with their successor), not PF502's "unknown".
-            extra_training_fields=extra | set(removed_used),
+            extra_training_fields=extra | set(removed_used) | self.extra_fields,
             legacy_sagemaker=dict(self.legacy_sagemaker),
             removed_trainer_fields=removed_used,
             key_files=dict(self.key_files),
@@ -172,8 +174,11 @@ class SpecBuilder:
             try:
                 memplan.load_architecture(str(local) if local.is_dir() else name)
             except ValueError as exc:
+                close = getattr(exc, "suggestions", None) or []
+                hint = f" (closest: {close[0]})" if close else ""
                 self.note(
-                    f"model {name!r} is not in memplan's catalog ({exc}); memory not estimated"
+                    f"model {name!r} is not in memplan's catalog{hint}; memory not estimated "
+                    "(state model.name in a job spec: preflight init)"
                 )
                 self.values.get("model", {}).clear()
         instance = self.get("compute.instance_type")
@@ -181,14 +186,19 @@ class SpecBuilder:
             try:
                 costmodel.load_catalog().instance(instance)
             except ValueError as exc:
-                self.note(f"instance type {instance!r}: {exc}; cost not estimated")
+                close = getattr(exc, "suggestions", None) or []
+                hint = f" (closest: {close[0]})" if close else ""
+                self.note(f"instance type {instance!r} is not in the catalog{hint}; left unknown")
+                del exc
                 self.drop("compute.instance_type")
 
 
 def trainer_config_fields(name: str) -> tuple[set[str], dict[str, dict[str, Any]]]:
     """(fields the config class adds, fields it removed -> entry) for a TRL config name."""
-    from .trl_fields import trl_configs
+    from .trl_fields import SEQ2SEQ_FIELDS, trl_configs
 
+    if name == "Seq2SeqTrainingArguments":
+        return set(SEQ2SEQ_FIELDS), {}
     entry = trl_configs().get(name)
     if entry is None:
         return set(), {}

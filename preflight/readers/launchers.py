@@ -18,7 +18,13 @@ from ..spec.errors import SpecError
 from ..spec.yaml_source import YamlDocument, load_yaml
 from .builder import SpecBuilder
 
-DISTRIBUTED = {"MULTI_GPU": "ddp", "FSDP": "fsdp", "NO": "none", "MULTI_NPU": "ddp"}
+DISTRIBUTED = {
+    "MULTI_GPU": "ddp",
+    "DATA_PARALLEL": "ddp",  # accelerate on SageMaker: smdistributed data parallel
+    "FSDP": "fsdp",
+    "NO": "none",
+    "MULTI_NPU": "ddp",
+}
 
 
 def zero_name(stage: Any) -> str | None:

@@ -115,8 +115,11 @@ class Evaluator:
     dataclass_defs: dict[str, dict[str, Argument]] = field(default_factory=dict)
     sagemaker_evidence: list[tuple[str, int]] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
+    returns: dict[str, Any] = field(default_factory=dict)
     _origins: list[str] = field(default_factory=list)
     _line: int = 0
+    _stack: list[str] = field(default_factory=list)
 
     # -- statements -----------------------------------------------------------------------
     def run(self, tree: ast.Module) -> None:
@@ -144,7 +147,9 @@ class Evaluator:
         elif isinstance(stmt, ast.Expr):
             self._expr_stmt(stmt.value)
         elif isinstance(stmt, ast.Return) and stmt.value is not None:
-            self.eval(stmt.value)
+            value = self.eval(stmt.value)
+            if self._stack:
+                self.returns[self._stack[-1]] = value
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             self._function(stmt)
         elif isinstance(stmt, ast.ClassDef):
@@ -175,13 +180,19 @@ class Evaluator:
                     value = self.eval(arg)
                     if isinstance(value, dict):
                         target.update(value)
+                        if isinstance(target, LineDict) and isinstance(value, LineDict):
+                            target.lines.update(value.lines)
                 for kw in node.keywords:
                     if kw.arg:
                         target[kw.arg] = self.eval(kw.value)
+                        if isinstance(target, LineDict):
+                            target.lines[kw.arg] = kw.value.lineno
                 return
         self.eval(node)
 
     def _function(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """Walk the body once as defined (defaults bound); calls walk it again with arguments."""
+        self.functions[fn.name] = fn
         args = fn.args
         positional = args.posonlyargs + args.args
         for arg, default in zip(
@@ -191,7 +202,24 @@ class Evaluator:
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
             if kw_default is not None:
                 self.env.setdefault(arg.arg, self.eval(kw_default))
+        self._stack.append(fn.name)
         self._body(fn.body)
+        self._stack.pop()
+
+    def _call_function(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call) -> Any:
+        """A call of a function defined in the file: bind its arguments, walk it, return its value."""
+        if fn.name in self._stack or len(self._stack) >= 4:
+            return self.returns.get(fn.name, Unknown(f"result of {fn.name}()"))
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        for name, arg in zip(params, node.args, strict=False):
+            self.env[name] = self.eval(arg)
+        for kw in node.keywords:
+            if kw.arg in params or kw.arg in {a.arg for a in fn.args.kwonlyargs}:
+                self.env[kw.arg] = self.eval(kw.value)
+        self._stack.append(fn.name)
+        self._body(fn.body)
+        self._stack.pop()
+        return self.returns.get(fn.name, Unknown(f"result of {fn.name}()"))
 
     def _class(self, cls: ast.ClassDef) -> None:
         """Dataclass fields (HfArgumentParser inputs): name -> default."""
@@ -236,6 +264,8 @@ class Evaluator:
         return method(node)
 
     def _e_Constant(self, node: ast.Constant) -> Any:
+        if isinstance(node.value, str):
+            return self._evidence(node.value)
         return node.value
 
     def _e_JoinedStr(self, node: ast.JoinedStr) -> Any:
@@ -387,6 +417,8 @@ class Evaluator:
             owner = self.eval(node.func.value)
             if isinstance(owner, ParserValue):
                 return self._parser_call(owner, node)
+        if isinstance(node.func, ast.Name) and node.func.id in self.functions:
+            return self._call_function(self.functions[node.func.id], node)
         if last == "ArgumentParser":
             return ParserValue("argparse", node.lineno)
         if last in HF_PARSERS:
@@ -396,6 +428,8 @@ class Evaluator:
         if self.interesting(last):
             call = self._call_value(node, last)
             call.callee = func
+            # a function walked again replaces what its first walk recorded at this line
+            self.calls = [c for c in self.calls if (c.line, c.name) != (call.line, call.name)]
             self.calls.append(call)
             return call
         for arg in node.args:  # nested calls such as Trainer(args=TrainingArguments(...))
@@ -493,7 +527,10 @@ class Evaluator:
                         call.kwargs[key] = value
                         call.kw_lines[key] = node.lineno
                         call.origins[key] = [f"{key} = {value!r} (hyperparameter)"]
-                    call.star_unknown.append(f"{name} fields given on the command line")
+                    call.star_unknown.append("@command line (HfArgumentParser)")
+                    self.calls = [
+                        c for c in self.calls if (c.line, c.name) != (call.line, call.name)
+                    ]
                     self.calls.append(call)
                     out.append(call)
                 else:

@@ -30,24 +30,22 @@ from .trl_fields import config_classes
 
 Locate = Callable[[int], tuple[int | None, int | None]]
 
-SEQ2SEQ_FIELDS = frozenset(
-    # transformers training_args_seq2seq.py: the fields Seq2SeqTrainingArguments adds.
-    {
-        "sortish_sampler",
-        "predict_with_generate",
-        "generation_max_length",
-        "generation_num_beams",
-        "generation_config",
-    }
-)
 MODEL_LOADERS = ("AutoModel", "ForCausalLM", "ForSeq2SeqLM", "ForSequenceClassification")
 DTYPES = {"float16": "float16", "half": "float16", "bfloat16": "bfloat16", "float32": "float32"}
 HYPER_MODEL_KEYS = ("model_name_or_path", "model_id", "model_name", "base_model")
 
 
+TRAINERS = frozenset(
+    {"SFTTrainer", "DPOTrainer", "ORPOTrainer", "GRPOTrainer", "KTOTrainer", "RewardTrainer"}
+)
+ALL_TRAINERS = TRAINERS | {"Trainer", "Seq2SeqTrainer"}
+"""TRL trainers accept ``model="hub/id"`` and load it themselves."""
+
+
 def _interesting(name: str) -> bool:
     return (
-        name in config_classes()
+        name in ALL_TRAINERS
+        or name in config_classes()
         or name in estimator_names()
         or name in config_object_names()
         or name
@@ -97,6 +95,7 @@ def read_python_text(
             _hyper_as_training(hyper, hyper_lines, builder, locate, estimator)
     _apply_training(ev, builder, locate, origin=None)
     _apply_model_and_lora(ev, builder, locate)
+    _apply_eval_dataset(ev, builder, locate)
     _apply_hyper_model(hyper, builder, locate, estimator)
     provider_open = not builder.has("compute.provider") or "compute.provider" in builder.unstated
     if estimator is None and ev.sagemaker_evidence and provider_open:
@@ -134,6 +133,11 @@ def _apply_training(
         if call.name in {"TrainingArguments", "Seq2SeqTrainingArguments"}
         else call.name
     )
+    call_line, call_cell = locate(call.line)
+    if call_line is not None:  # unstated training keys point at the call that would take them
+        builder.lines["training"] = call_line
+    if call_cell is not None:
+        builder.cells["training"] = call_cell
     for key, value in call.kwargs.items():
         line, cell = locate(call.kw_lines.get(key, call.line))
         dotted = f"training.{key}"
@@ -148,7 +152,15 @@ def _apply_training(
         if key in call.origins:
             builder.note(f"{dotted} = {value!r}{where} from {'; '.join(call.origins[key])}")
     for star in call.star_unknown:
-        builder.note(f"{call.name}(**{star}){where} could not be resolved; its keys are unknown")
+        if star.startswith("@"):
+            builder.note(
+                f"{call.name} fields{where} come from the {star[1:]}: not in this file; check "
+                "the recipe passed with --config, or the launch code's hyperparameters"
+            )
+        else:
+            builder.note(
+                f"{call.name}(**{star}){where} could not be resolved; its keys are unknown"
+            )
     if call.name == "Seq2SeqTrainingArguments":
         builder.trainer_config = "Seq2SeqTrainingArguments"
     _length_into_data(builder, call, locate)
@@ -161,6 +173,16 @@ def _length_into_data(builder: SpecBuilder, call: CallValue, locate: Locate) -> 
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             line, cell = locate(call.kw_lines.get(key, call.line))
             builder.state("data.max_length", value, line, cell)
+            return
+
+
+def _apply_eval_dataset(ev: Evaluator, builder: SpecBuilder, locate: Locate) -> None:
+    """``Trainer(..., eval_dataset=...)``: the script evaluates on something (PF209 reads it)."""
+    for trainer in reversed([c for c in ev.calls if c.name in ALL_TRAINERS]):
+        if "eval_dataset" in trainer.kwargs and trainer.kwargs["eval_dataset"] is not None:
+            value = trainer.kwargs["eval_dataset"]
+            text = value if isinstance(value, str) else "passed as eval_dataset in the script"
+            builder.state("data.eval", text, *locate(trainer.kw_lines["eval_dataset"]))
             return
 
 
@@ -190,6 +212,11 @@ def _apply_model_and_lora(ev: Evaluator, builder: SpecBuilder, locate: Locate) -
         _model_dtype(call, builder, locate)
         break
     else:
+        for trainer in (c for c in ev.calls if c.name in TRAINERS):
+            name = trainer.kwargs.get("model")
+            if isinstance(name, str):
+                builder.state("model.name", name, *locate(trainer.kw_lines["model"]))
+                return
         unresolved = [c for c in loaders if c.args and isinstance(c.args[0], Unknown)]
         if unresolved:
             arg = unresolved[0].args[0]
@@ -221,14 +248,27 @@ def _model_dtype(call: CallValue, builder: SpecBuilder, locate: Locate) -> None:
 def _apply_hyper_model(
     hyper: dict[str, Any], builder: SpecBuilder, locate: Locate, estimator: CallValue | None
 ) -> None:
+    """A model named only in the hyperparameters counts when the entry script was read.
+
+    Without the script, LoRA, batch size and dtype are unknown, and a memory estimate built on
+    Trainer's defaults (a full fine-tune, batch 8) would be a guess presented as a finding.
+    """
     if builder.has("model.name") or estimator is None:
         return
     lines = hyper.lines if isinstance(hyper, LineDict) else {}
     for key in HYPER_MODEL_KEYS:
         value = hyper.get(key)
-        if isinstance(value, str):
-            builder.state("model.name", value, *locate(lines.get(key, estimator.line)))
+        if not isinstance(value, str):
+            continue
+        if not builder.key_files:
+            builder.note(
+                f"hyperparameter {key}={value!r} names the model, but the entry script is not "
+                "at hand: LoRA, batch size and dtype are unknown, so memory is not estimated "
+                "(check the launch code and the script together)"
+            )
             return
+        builder.state("model.name", value, *locate(lines.get(key, estimator.line)))
+        return
 
 
 def _entry_script(estimator: CallValue, path: Path) -> Path | None:
@@ -256,17 +296,19 @@ def _read_entry_script(script: Path, hyper: dict[str, Any], builder: SpecBuilder
         builder.note(f"entry script {script} could not be read ({exc}); its settings are unknown")
         return False
     rel = _relative(script, builder.path)
-    before = set(builder.training)
+    before = set(builder.lines)
     found = _apply_training(ev, builder, _identity, origin=rel)
-    for key in set(builder.training) - before:
-        builder.key_files[f"training.{key}"] = script
+    if found:
+        builder.note(
+            f"training.* read from the entry script {rel}, with the estimator's hyperparameters"
+        )
+        if not builder.has("model.name"):
+            _apply_model_and_lora(ev, builder, _identity)
+        _apply_eval_dataset(ev, builder, _identity)
+    for key in set(builder.lines) - before:
+        builder.key_files[key] = script
     if not found:
         return False
-    builder.note(
-        f"training.* read from the entry script {rel}, with the estimator's hyperparameters"
-    )
-    if not builder.has("model.name"):
-        _apply_model_and_lora(ev, builder, _identity)
     return True
 
 

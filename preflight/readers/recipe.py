@@ -17,8 +17,7 @@ from ..spec.training_fields import training_fields
 from ..spec.yaml_source import YamlDocument
 from ..suggest import nearest
 from .builder import SpecBuilder, trainer_config_fields
-from .python_source import SEQ2SEQ_FIELDS
-from .trl_fields import field_owner
+from .trl_fields import SEQ2SEQ_FIELDS, field_owner
 
 DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32", "fp16": "float16"}
 DTYPES |= {"bf16": "bfloat16", "half": "float16"}
@@ -41,10 +40,15 @@ def read_recipe(doc: YamlDocument, builder: SpecBuilder) -> None:
     data: dict[str, Any] = doc.data
     keys = {k for k in data if isinstance(k, str)}
     table = recipe_keys()
-    fields = set(training_fields().fields)
+    from ..rules.arguments import removed_arguments
+
+    fields = set(training_fields().fields) | set(removed_arguments())  # PF501 reports those
     if builder.kind == "llamafactory":
         builder.trainer_config = "Seq2SeqTrainingArguments"
-        own: set[str] = set(SEQ2SEQ_FIELDS)
+        # LLaMA-Factory's TrainingArguments subclass re-adds overwrite_output_dir for
+        # transformers >= 5 (src/llamafactory/hparams/training_args.py).
+        builder.extra_fields |= {"overwrite_output_dir"}
+        own: set[str] = set(SEQ2SEQ_FIELDS) | builder.extra_fields
         removed: dict[str, Any] = {}
     else:
         owner = field_owner(keys - fields)
@@ -72,6 +76,30 @@ def read_recipe(doc: YamlDocument, builder: SpecBuilder) -> None:
             builder.note(f"key {key!r} (line {line}) is not a training field; not checked")
     _model_extras(data, doc, builder)
     _length(data, doc, builder)
+    _eval_data(data, doc, builder)
+
+
+def _eval_data(data: dict[str, Any], doc: YamlDocument, builder: SpecBuilder) -> None:
+    """Where the recipe's script finds evaluation data, when the recipe says (PF209 reads it).
+
+    TRL's scripts evaluate on ``dataset_test_split`` (default "test") of ``dataset_name``;
+    alignment-handbook on its ``test_*`` splits; LLaMA-Factory on ``eval_dataset`` or a
+    ``val_size`` share of the training data.
+    """
+    found: tuple[str, str] | None = None
+    splits = data.get("dataset_splits")
+    if isinstance(data.get("eval_dataset"), str):
+        found = (data["eval_dataset"], "eval_dataset")
+    elif isinstance(data.get("val_size"), int | float) and data["val_size"] > 0:
+        found = (f"{data['val_size']} of the training data (val_size)", "val_size")
+    elif isinstance(splits, list) and any(str(s).startswith("test") for s in splits):
+        found = (", ".join(str(s) for s in splits if str(s).startswith("test")), "dataset_splits")
+    elif isinstance(data.get("dataset_name"), str) and builder.kind == "recipe":
+        split = data.get("dataset_test_split", "test")
+        found = (f"{data['dataset_name']} split {split}", "dataset_name")
+    if found is not None and not builder.has("data.eval"):
+        builder.state("data.eval", found[0], doc.line_of(found[1]))
+        builder.unstated.add("data.eval")
 
 
 def _mapped(target: str, key: str, value: Any, line: int | None, builder: SpecBuilder) -> None:

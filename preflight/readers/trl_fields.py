@@ -12,6 +12,16 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+SEQ2SEQ_FIELDS = frozenset(
+    # transformers training_args_seq2seq.py: the fields Seq2SeqTrainingArguments adds.
+    {
+        "sortish_sampler",
+        "predict_with_generate",
+        "generation_max_length",
+        "generation_num_beams",
+        "generation_config",
+    }
+)
 TRAINING_ARGUMENT_CLASSES = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
 """transformers' own arguments classes: no extra fields."""
 
@@ -45,12 +55,20 @@ def field_owner(keys: set[str]) -> str | None:
     whose own fields cover most of the keys wins; SFTConfig wins ties because it is by far the
     most common.
     """
+    from ..spec.training_fields import training_fields
+
+    keys = keys - set(training_fields().fields)
     best: tuple[int, int, str] | None = None
-    for order, (name, entry) in enumerate(
-        sorted(trl_configs().items(), key=lambda kv: kv[0] != "SFTConfig")
-    ):
+    configs = trl_configs()
+    ordered = [n for n in POPULARITY if n in configs] + sorted(set(configs) - set(POPULARITY))
+    for order, name in enumerate(ordered):
+        entry = configs[name]
         own = set(entry["fields"]) | set(entry["removed"])
         hits = len(keys & own)
         if hits and (best is None or hits > best[0]):
             best = (hits, -order, name)
     return best[2] if best else None
+
+
+POPULARITY = ("SFTConfig", "DPOConfig", "GRPOConfig", "ORPOConfig", "KTOConfig", "RewardConfig")
+"""Tie-break when several configs explain a recipe's keys equally well: the most used first."""
