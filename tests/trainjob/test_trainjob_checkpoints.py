@@ -3,12 +3,10 @@ formats Trainer writes (safetensors header + data, torch.save zip archives, trai
 
 from __future__ import annotations
 
-import json
-import struct
-import zipfile
 from pathlib import Path
 
 import pytest
+from trainjob_helpers import make_checkpoint, write_safetensors
 
 from trainjob.checkpoints import (
     SENTINEL,
@@ -18,38 +16,6 @@ from trainjob.checkpoints import (
     safetensors_problem,
     validate_checkpoint,
 )
-
-
-def write_safetensors(path: Path, tensors: dict[str, int]) -> None:
-    """A safetensors file whose tensors are float32 vectors of the given lengths."""
-    header: dict[str, object] = {}
-    offset = 0
-    for name, length in tensors.items():
-        header[name] = {
-            "dtype": "F32",
-            "shape": [length],
-            "data_offsets": [offset, offset + 4 * length],
-        }
-        offset += 4 * length
-    raw = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * offset)
-
-
-def write_zip(path: Path) -> None:
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("archive/data.pkl", b"x" * 64)
-
-
-def make_checkpoint(root: Path, step: int, *, state_step: int | None = None) -> Path:
-    folder = root / f"checkpoint-{step}"
-    folder.mkdir(parents=True)
-    write_safetensors(folder / "adapter_model.safetensors", {"q.lora_A": 8, "q.lora_B": 8})
-    (folder / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 4}')
-    write_zip(folder / "optimizer.pt")
-    write_zip(folder / "scheduler.pt")
-    state = {"global_step": step if state_step is None else state_step, "log_history": []}
-    (folder / "trainer_state.json").write_text(json.dumps(state))
-    return folder
 
 
 def test_complete_checkpoint_is_valid(tmp_path: Path) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,35 @@ def last_attempt(output_dir: Path) -> dict[str, Any]:
 def logged_steps(checkpoint: Path) -> list[int]:
     state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
     return [e["step"] for e in state["log_history"] if "loss" in e]
+
+
+def write_safetensors(path: Path, tensors: dict[str, int]) -> None:
+    """A safetensors file whose tensors are float32 vectors of the given lengths."""
+    header: dict[str, object] = {}
+    offset = 0
+    for name, length in tensors.items():
+        header[name] = {
+            "dtype": "F32",
+            "shape": [length],
+            "data_offsets": [offset, offset + 4 * length],
+        }
+        offset += 4 * length
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * offset)
+
+
+def write_zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", b"x" * 64)
+
+
+def make_checkpoint(root: Path, step: int, *, state_step: int | None = None) -> Path:
+    folder = root / f"checkpoint-{step}"
+    folder.mkdir(parents=True)
+    write_safetensors(folder / "adapter_model.safetensors", {"q.lora_A": 8, "q.lora_B": 8})
+    (folder / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 4}')
+    write_zip(folder / "optimizer.pt")
+    write_zip(folder / "scheduler.pt")
+    state = {"global_step": step if state_step is None else state_step, "log_history": []}
+    (folder / "trainer_state.json").write_text(json.dumps(state))
+    return folder

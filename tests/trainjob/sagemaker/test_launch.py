@@ -211,3 +211,52 @@ def test_force_needs_a_reason_and_a_checkpoint_uri(aws: str) -> None:
     assert result.exit_code == 2
     assert "compute.checkpoint_s3_uri" in result.output
     assert _jobs() == []
+
+
+def _multi_gpu(tmp_path: Path) -> Path:
+    return variant(
+        tmp_path,
+        "multi-ddp.yaml",
+        {
+            "  instance_type: ml.g5.xlarge\n": "  instance_type: ml.g5.12xlarge\n  distributed: ddp\n",
+            "  max_cost_usd: 500\n": "  max_cost_usd: 5000\n",
+        },
+    )
+
+
+def test_multi_gpu_launch_through_the_sdk_uses_torchrun(aws: str, tmp_path: Path) -> None:
+    pytest.importorskip("sagemaker.train")
+    from sagemaker.train.distributed import Torchrun
+
+    from trainjob.sagemaker.source import stage_source
+    from trainjob.sagemaker.submit import build_model_trainer
+
+    spec = _multi_gpu(tmp_path)
+    assert preflight.check(spec).errors == 0
+    plan = plan_launch(preflight.load_spec(spec), digest="x", options=LaunchOptions())
+    source = stage_source(spec, plan.checkpoint_local_path, tmp_path / "src")
+    trainer = build_model_trainer(plan, source, boto3.Session(region_name="us-east-1"))
+    assert isinstance(trainer.distributed, Torchrun)
+    assert trainer.distributed.process_count_per_node == 4
+    assert trainer.compute.instance_type == "ml.g5.12xlarge"
+
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(str(spec), "--no-aws", "--via", "sdk")
+    assert result.exit_code == 0, result.output
+    job = boto3.client("sagemaker").describe_training_job(
+        TrainingJobName=_jobs()[0]["TrainingJobName"]
+    )
+    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.12xlarge"
+
+
+def test_launch_with_credentials_runs_the_aws_audit_as_part_of_the_gate(aws: str) -> None:
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    audited = preflight.check(SEED_FIXED, aws=True)
+    result = _invoke(str(SEED_FIXED), "--via", "boto3")  # credentials exist: --aws by default
+    if audited.errors:
+        assert result.exit_code == 1
+        assert _jobs() == []
+        assert any(f.rule in result.output for f in audited.active() if f.severity == "error")
+    else:
+        assert result.exit_code == 0, result.output
+        assert len(_jobs()) == 1

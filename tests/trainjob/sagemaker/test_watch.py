@@ -22,7 +22,7 @@ from sm_checkpoints import put_checkpoint
 
 import costmodel
 from trainjob.cli_launch import alarms, launch, watch
-from trainjob.sagemaker.watch import Watcher
+from trainjob.sagemaker.watch import Expectations, History, Watcher, evaluate, loss_stalled
 
 BUCKET = "igbo-training"
 PREFIX = "checkpoints/igbo-mistral7b"
@@ -165,3 +165,80 @@ def test_alarms_are_created_once_and_updated_in_place(aws: str, spot_spec: Path)
     assert near["Threshold"] == pytest.approx(0.9 * 240 * 3600)
     loss = found[f"trainjob-{name}-loss-not-falling"]
     assert any(m.get("Expression") == "DIFF(loss)" for m in loss["Metrics"])
+
+
+def _job(**fields: Any) -> dict[str, Any]:
+    """A DescribeTrainingJob answer with the fields evaluate() reads."""
+    now = datetime.now(UTC)
+    job: dict[str, Any] = {
+        "TrainingJobName": "j",
+        "TrainingJobStatus": "InProgress",
+        "SecondaryStatus": "Training",
+        "ResourceConfig": {"InstanceType": "ml.g5.xlarge", "InstanceCount": 2},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 36000},
+        "TrainingStartTime": now - timedelta(hours=1),
+        "EnableManagedSpotTraining": False,
+    }
+    job.update(fields)
+    return job
+
+
+def test_billable_seconds_are_charged_at_the_on_demand_rate() -> None:
+    now = datetime.now(UTC)
+    job = _job(
+        TrainingJobStatus="Completed",
+        SecondaryStatus="Completed",
+        EnableManagedSpotTraining=True,
+        TrainingTimeInSeconds=7200,
+        BillableTimeInSeconds=1800,
+    )
+    report = evaluate(job, None, now, Expectations(), History(), region="us-east-1")
+    rate = costmodel.load_catalog().instance("ml.g5.xlarge").on_demand_usd_per_hour("us-east-1")
+    assert report.cost_usd == pytest.approx(0.5 * rate * 2)
+    assert report.eta_seconds == 0.0
+    assert report.findings == []
+
+
+def test_max_wait_exceeded_and_failure_are_errors() -> None:
+    now = datetime.now(UTC)
+    job = _job(
+        TrainingJobStatus="Stopped",
+        SecondaryStatus="MaxWaitTimeExceeded",
+        SecondaryStatusTransitions=[{"Status": "Training"}, {"Status": "MaxWaitTimeExceeded"}],
+    )
+    report = evaluate(job, None, now, Expectations(), History(), region="us-east-1")
+    assert {f.id: f.severity for f in report.findings}["status-maxwaittimeexceeded"] == "error"
+
+
+def test_eta_beyond_max_run_from_the_pace_of_checkpoints(aws: str) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="pace-bucket")
+    put_checkpoint(s3, "pace-bucket", "ck", 1000)
+    from trainjob.sagemaker.checkpoint_audit import audit_s3
+
+    audit = audit_s3(s3, "s3://pace-bucket/ck")
+    # 1000 steps in 1 h: 10000 steps need 10 h in all, and the limit is 10 h minus a second
+    job = _job(StoppingCondition={"MaxRuntimeInSeconds": 35999})
+    report = evaluate(
+        job,
+        audit,
+        datetime.now(UTC),
+        Expectations(total_steps=10000),
+        History(),
+        region="us-east-1",
+    )
+    assert report.eta_seconds == pytest.approx(9 * 3600, rel=0.01)
+    assert "eta-beyond-max-run" in _ids(report)
+
+
+def test_loss_stalled_needs_two_hours_without_a_new_low() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    falling = [(t0 + timedelta(minutes=30 * i), 2.0 - 0.1 * i) for i in range(8)]
+    assert loss_stalled(falling, 7200) is None
+    flat = [
+        (t0 + timedelta(minutes=30 * i), v)
+        for i, v in enumerate([2.0, 1.5, 1.2, 1.3, 1.25, 1.3, 1.4, 1.2])
+    ]
+    assert loss_stalled(flat, 7200) is not None
+    short = flat[:3]
+    assert loss_stalled(short, 7200) is None
