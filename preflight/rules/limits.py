@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, Severity
 from .base import Rule
+from .sync import unresolved
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -111,14 +112,14 @@ class SpotWaitTime(Rule):
         c = plan.spec.compute
         if c is None or c.provider != "sagemaker" or not c.spot:
             return
-        if c.max_wait_hours is None:
+        if c.max_wait_hours is None and not unresolved(plan, "compute.max_wait_hours"):
             yield self.finding(
                 "compute.max_wait_hours",
                 "spot job without max_wait_hours: SageMaker needs MaxWaitTimeInSeconds >= "
                 f"MaxRuntimeInSeconds ({c.max_run_hours:g} h here), with room for interruptions",
                 severity=Severity.WARNING,
             )
-        elif c.max_wait_hours < c.max_run_hours:
+        elif c.max_wait_hours is not None and c.max_wait_hours < c.max_run_hours:
             yield self.finding(
                 "compute.max_wait_hours",
                 f"max_wait_hours {c.max_wait_hours:g} is less than max_run_hours "

@@ -29,6 +29,19 @@ SYNC_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.ht
 # --- plan facts shared by the checkpoint rules -------------------------------------------------
 
 
+def unresolved(plan: Plan, key: str) -> bool:
+    """The source set ``key`` to something a reader could not evaluate (an f-string, a variable).
+
+    Readers leave such a key out of ``stated`` but record where it was written and a note naming
+    it; a rule must treat it as unknown, not as absent: ``checkpoint_s3_uri=f"s3://{bucket}/x"``
+    is a synced job.
+    """
+    loaded = plan.loaded
+    if loaded.stated is None or key in loaded.stated:
+        return False
+    return key in loaded.lines or any(n.startswith(f"{key}:") for n in loaded.notes)
+
+
 def training_value(plan: Plan, name: str, default: Any = None) -> Any:
     """The stated value of a TrainingArguments field, else Trainer's default, else ``default``."""
     value = plan.spec.training.get(name, default)
@@ -82,15 +95,34 @@ def on_sagemaker(plan: Plan) -> bool:
     return plan.stated("training.output_dir") and is_under(output_dir(plan), SAGEMAKER_ROOT)
 
 
+def launch_code_seen(plan: Plan) -> bool:
+    """Whether the source holds the launch settings (an estimator, a spec's compute section).
+
+    A training script that only writes under /opt/ml is known to run on SageMaker, but its
+    instance, limits and checkpoint sync live in launch code elsewhere: unknown, not absent.
+    """
+    stated = plan.loaded.stated
+    if stated is None:
+        return plan.spec.compute is not None
+    return any(k.startswith("compute.") and k != "compute.provider" for k in stated)
+
+
 def cutoff_reason(plan: Plan) -> str | None:
     """Why the job can be stopped before it finishes (spot, MaxRuntime), or None for local."""
     if not on_sagemaker(plan):
         return None
     compute = plan.spec.compute
-    if compute is None:
-        return "a SageMaker job (MaxRuntime, 1 day by default)"
-    limit = f"MaxRuntime of {compute.max_run_hours:g} h"
-    return f"a spot job (interruptions, {limit})" if compute.spot else f"a job with a {limit}"
+    known_limit = compute is not None and (
+        plan.loaded.stated is None or plan.stated("compute.max_run_hours")
+    )
+    limit = (
+        f"MaxRuntime of {compute.max_run_hours:g} h"
+        if compute is not None and known_limit
+        else "MaxRuntime, 1 day by default"
+    )
+    if compute is not None and compute.spot:
+        return f"a spot job (interruptions, {limit})"
+    return f"a job with a {limit}" if known_limit else f"a SageMaker job ({limit})"
 
 
 def total_steps(plan: Plan) -> int | None:
@@ -184,14 +216,18 @@ class CheckpointsNotSynced(Rule):
             return
         compute = plan.spec.compute
         local = compute.checkpoint_local_path if compute is not None else "/opt/ml/checkpoints"
-        if plan.stated("training.output_dir") and not is_under(output_dir(plan), local):
+        out_known = plan.stated("training.output_dir") and not unresolved(
+            plan, "training.output_dir"
+        )
+        if out_known and not is_under(output_dir(plan), local):
             yield self.finding(
                 "training.output_dir",
                 f"checkpoints go to {describe_dir(plan)}, outside `{local}`, the only directory "
                 "SageMaker syncs to S3 during the job: a timeout or interruption loses them all",
                 fix=f"Set training.output_dir: {local} (and compute.checkpoint_s3_uri).",
             )
-        if compute is not None and not compute.checkpoint_s3_uri:
+        uri_unknown = unresolved(plan, "compute.checkpoint_s3_uri") or not launch_code_seen(plan)
+        if compute is not None and not compute.checkpoint_s3_uri and not uri_unknown:
             yield self.finding(
                 "compute.checkpoint_s3_uri",
                 "compute.checkpoint_s3_uri is not set, so SageMaker syncs no checkpoint to S3 "
@@ -304,7 +340,7 @@ class SpotWithoutCheckpointSync(Rule):
         compute = plan.spec.compute
         if compute is None or compute.provider != "sagemaker" or not compute.spot:
             return
-        if compute.checkpoint_s3_uri:
+        if compute.checkpoint_s3_uri or unresolved(plan, "compute.checkpoint_s3_uri"):
             return
         yield self.finding(
             "compute.spot",

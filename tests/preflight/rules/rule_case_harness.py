@@ -52,17 +52,22 @@ def make_plan(
     stated: list[str] | None = None,
     dirs: list[str] | None = None,
     override: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+    lines: dict[str, int] | None = None,
 ) -> Plan:
     """The plan of ``fragment`` written under ``folder`` (with ``dirs`` created there first).
 
     ``override`` sets ``section.field`` values after loading: combinations the spec loader
-    refuses (exit 2) but a reader of a ``.py`` estimator can still produce.
+    refuses (exit 2) but a reader of a ``.py`` estimator can still produce. ``notes`` and
+    ``lines`` imitate what a reader records for a value it could not evaluate.
     """
     for d in dirs or []:
         (folder / d).mkdir(parents=True, exist_ok=True)
     loaded = load_spec(write_spec(fragment, folder))
     if stated is not None:
         loaded.stated = set(stated)
+    loaded.notes.extend(notes or [])
+    loaded.lines.update(lines or {})
     for key, value in (override or {}).items():
         section, _, name = key.partition(".")
         setattr(getattr(loaded.spec, section), name, value)

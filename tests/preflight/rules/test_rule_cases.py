@@ -14,7 +14,8 @@ Case file shape::
     # optional per case: plan: {cost: {...}, memory: {...}} replaces the computed facts;
     # stated: [dotted keys] makes the source partial (as a .py reader would);
     # dirs: [paths] are created next to the spec first; override: {section.field: value} is
-    # set after loading; not_checked: true expects only the engine's "not checked" info.
+    # set after loading; notes/lines imitate a reader's record of a value it could not evaluate;
+    # not_checked: true expects only the engine's "not checked" info.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def test_rule_case(rule_id: str, case: dict[str, Any], tmp_path: Path) -> None:
         stated=case.get("stated"),
         dirs=case.get("dirs"),
         override=case.get("override"),
+        notes=case.get("notes"),
+        lines=case.get("lines"),
     )
     got = rule_findings(rule_id, plan)
     if case.get("not_checked"):
