@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
 import importlib.util
 import json
 import re
@@ -66,8 +67,6 @@ def _sources_installed() -> tuple[str, dict[str, str]] | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     root = Path(next(iter(spec.submodule_search_locations)))
-    import importlib.metadata
-
     version = importlib.metadata.version("trl")
     files = {f"trl/{p.relative_to(root)}": p.read_text("utf-8") for p in root.rglob("*.py")}
     return version, files
