@@ -71,7 +71,11 @@ def main() -> int:
     except ImportError as exc:
         print(f"trainjob entry: cannot import trainjob.run ({exc})", file=sys.stderr)
         return 2
-    stop = start_heartbeat()
+    try:
+        interval = float(os.environ.get("TRAINJOB_HEARTBEAT_SECONDS") or HEARTBEAT_SECONDS)
+    except ValueError:
+        interval = HEARTBEAT_SECONDS
+    stop = start_heartbeat(max(interval, 0.1))
     try:
         return int(main_from_sagemaker_env(spec, **overrides))
     finally:

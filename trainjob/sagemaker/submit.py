@@ -100,8 +100,7 @@ def build_model_trainer(plan: LaunchPlan, source_dir: Path, session: Any) -> Any
     """A ``ModelTrainer`` carrying the plan's settings (nothing is created until ``train``)."""
     from sagemaker.core.helper.session_helper import Session
     from sagemaker.core.shapes import MetricDefinition
-    from sagemaker.train import ModelTrainer
-    from sagemaker.train.configs import (
+    from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
         InputData,
@@ -109,6 +108,7 @@ def build_model_trainer(plan: LaunchPlan, source_dir: Path, session: Any) -> Any
         SourceCode,
         StoppingCondition,
     )
+    from sagemaker.train import ModelTrainer
     from sagemaker.train.distributed import Torchrun
 
     code = S3Uri.parse(plan.code_uri)
