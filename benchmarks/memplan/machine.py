@@ -17,4 +17,9 @@ def machine() -> dict[str, str]:
         key, _, value = line.partition(":")
         if key.strip() in keep:
             info[key.strip()] = value.strip()
+    try:
+        with open("/proc/loadavg") as fh:
+            info["load average at end (1/5/15 min)"] = " ".join(fh.read().split()[:3])
+    except OSError:
+        pass
     return info
