@@ -102,10 +102,11 @@ class OutOfGpuMemory(Rule):
         yield self.finding(
             "training.per_device_train_batch_size",
             f"estimated peak {peak:.1f} GiB per GPU exceeds the {cap:.1f} GiB of {gpu} "
-            f"(largest: {terms} GiB)",
+            f"(largest: {terms} GiB); `{MEMPLAN_HINT}` finds settings that fit",
             fix=(
-                f"Run `{MEMPLAN_HINT}`: lower per_device_train_batch_size or max_length, "
-                "enable gradient_checkpointing, use LoRA/QLoRA, or a larger GPU."
+                f"Run `memplan estimate {plan.loaded.path} --suggest` for settings that fit: "
+                "lower per_device_train_batch_size or max_length, enable "
+                "gradient_checkpointing, use LoRA/QLoRA, or a larger GPU."
             ),
         )
 

@@ -578,3 +578,69 @@ class CheckpointsExceedVolume(Rule):
                 "training.save_total_limit (keeping at least 2)."
             ),
         )
+
+
+class CheckpointsClobberedAcrossNodes(Rule):
+    """
+    What it does:
+    Flags `save_on_each_node: true` on a multi-instance SageMaker job with checkpoint sync.
+
+    Why is this bad?
+    Every instance syncs its own `checkpoint_local_path` to the same `checkpoint_s3_uri`
+    prefix. With `save_on_each_node`, each node writes `checkpoint-N` under the same names, so
+    the uploads overwrite each other and a restored checkpoint can mix files of different nodes.
+    Trainer's default (save on the main process only) writes each checkpoint once.
+
+    Example:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+      save_on_each_node: true
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.12xlarge
+      instance_count: 2
+      distributed: ddp
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+      save_on_each_node: false
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.12xlarge
+      instance_count: 2
+      distributed: ddp
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html (Considerations:
+      instances of one job share the S3 prefix)
+    - transformers TrainingArguments.save_on_each_node
+    """
+
+    id = "PF106"
+    name = "checkpoints-clobbered-across-nodes"
+    severity = Severity.WARNING
+    title = "Several instances write the same checkpoint names to one S3 prefix"
+    fix = "Set save_on_each_node: false (the default) so only the main process saves."
+    source_url = SYNC_DOC
+    requires = ("compute",)
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        c = plan.spec.compute
+        if c is None or c.provider != "sagemaker" or c.instance_count <= 1:
+            return
+        if not c.checkpoint_s3_uri or not saves_checkpoints(plan):
+            return
+        if not bool(training_value(plan, "save_on_each_node", False)):
+            return
+        yield self.finding(
+            "training.save_on_each_node",
+            f"save_on_each_node on {c.instance_count} instances: each writes the same "
+            "checkpoint-N names to one checkpoint_s3_uri prefix, overwriting the others",
+        )
