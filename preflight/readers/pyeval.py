@@ -367,7 +367,7 @@ class Evaluator:
     def _e_Attribute(self, node: ast.Attribute) -> Any:
         base = self.eval(node.value)
         if isinstance(base, Namespace):
-            return self._namespace_attr(base, node.attr)
+            return self._namespace_attr(base, node.attr, _short(node.value))
         if isinstance(base, CallValue):
             if node.attr in base.kwargs:
                 return base.kwargs[node.attr]
@@ -481,7 +481,8 @@ class Evaluator:
             return default
         return Unknown(f"env ${key}")
 
-    def _namespace_attr(self, ns: Namespace, attr: str) -> Any:
+    def _namespace_attr(self, ns: Namespace, attr: str, label: str) -> Any:
+        ns = Namespace(label, ns.defaults, ns.overrides)
         if attr in ns.overrides:
             self._origins.append(f"{ns.label}.{attr} = {ns.overrides[attr]!r} (hyperparameter)")
             return ns.overrides[attr]

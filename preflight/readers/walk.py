@@ -37,7 +37,7 @@ def walk(root: Path) -> tuple[list[Path], list[str]]:
     """(candidate files under ``root``, notes about what was left out)."""
     import pathspec
 
-    specs: list[tuple[Path, pathspec.PathSpec]] = []
+    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
     files: list[Path] = []
     ignored = 0
 
@@ -57,7 +57,7 @@ def walk(root: Path) -> tuple[list[Path], list[str]]:
         if gitignore.is_file():
             try:
                 lines = gitignore.read_text(encoding="utf-8").splitlines()
-                specs.append((here, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+                specs.append((here, pathspec.GitIgnoreSpec.from_lines(lines)))
             except (OSError, UnicodeDecodeError):
                 pass
         kept = []
