@@ -195,11 +195,39 @@ def _lookup_keys(stem: str, cfg: dict[str, Any]) -> list[str]:
     return [k.lower() for k in keys]
 
 
+HUB_ENV = "MEMPLAN_ALLOW_HUB"
+
+
+def _from_hub(repo_id: str) -> Architecture | None:
+    """config.json of a hub repo, only when ``MEMPLAN_ALLOW_HUB=1`` and huggingface_hub is there.
+
+    Off by default: memplan must answer offline and quickly, and a spec that names a hub model
+    should not depend on the network to be checked.
+    """
+    import os
+
+    if os.environ.get(HUB_ENV) != "1" or "/" not in repo_id:
+        return None
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        return None
+    try:
+        path = hf_hub_download(repo_id, "config.json")
+        cfg = json.loads(Path(path).read_text(encoding="utf-8"))
+    except Exception as exc:  # network, auth, missing repo: all mean "not found here"
+        raise UnknownModelError(
+            f"{repo_id}: could not read config.json from the hub ({exc})"
+        ) from exc
+    return from_config_dict(cfg, name=repo_id, source=f"https://huggingface.co/{repo_id}")
+
+
 def load_architecture(name_or_path: str) -> Architecture:
     """A bundled architecture by hub id or alias, or a local directory/file with config.json.
 
-    Raises :class:`UnknownModelError` with close catalog names when nothing matches; memplan
-    never downloads (use a local directory for models outside the catalog).
+    Raises :class:`UnknownModelError` with close catalog names when nothing matches. memplan
+    reads the hub only when ``MEMPLAN_ALLOW_HUB=1`` (otherwise use a local directory for
+    models outside the catalog).
     """
     path = Path(name_or_path).expanduser()
     if path.is_dir() and (path / "config.json").is_file():
@@ -217,6 +245,9 @@ def load_architecture(name_or_path: str) -> Architecture:
     for stem, cfg in files.items():
         if wanted in _lookup_keys(stem, cfg):
             return from_config_dict(cfg, name=str(cfg["_name"]), source=str(cfg.get("_source", "")))
+    hub = _from_hub(name_or_path)
+    if hub is not None:
+        return hub
     every = sorted({k for stem, cfg in files.items() for k in _lookup_keys(stem, cfg)})
     close = difflib.get_close_matches(wanted, every, n=3, cutoff=0.5)
     names = {k: str(cfg["_name"]) for stem, cfg in files.items() for k in _lookup_keys(stem, cfg)}
