@@ -350,25 +350,40 @@ class SpotWithoutCheckpointSync(Rule):
 
 
 def stale_checkpoints(plan: Plan) -> tuple[Path, list[str]]:
-    """The local output_dir (relative to the source's folder) and its ``checkpoint-*`` dirs."""
-    target = Path(output_dir(plan))
-    if not target.is_absolute():
-        target = plan.loaded.path.parent / target
-    try:
-        found = sorted(
-            (p.name for p in target.glob("checkpoint-*") if p.is_dir()),
-            key=lambda n: (len(n), n),
-        )
-    except OSError:
-        found = []
-    return target, found
+    """The local output_dir and the ``checkpoint-*`` dirs it already holds.
+
+    A relative output_dir is looked up next to the spec file first (where the brief's examples
+    keep it) and then in the current directory (where ``trainjob run`` resolves it), so a
+    leftover run is found whichever way the job is launched.
+    """
+    written = Path(output_dir(plan))
+    candidates = [written]
+    if not written.is_absolute():
+        candidates = [plan.loaded.path.parent / written, Path.cwd() / written]
+    seen: set[Path] = set()
+    for target in candidates:
+        key = target.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            found = sorted(
+                (p.name for p in target.glob("checkpoint-*") if p.is_dir()),
+                key=lambda n: (len(n), n),
+            )
+        except OSError:
+            found = []
+        if found:
+            return target, found
+    return candidates[0], []
 
 
 class StaleLocalCheckpoints(Rule):
     """
     What it does:
     For a local job, lists `checkpoint-*` directories already present in `training.output_dir`
-    (a relative output_dir is taken relative to the spec file's folder).
+    (a relative output_dir is looked up next to the spec file, then in the current directory,
+    where `trainjob run` puts it).
 
     Why is this bad?
     `save_total_limit` rotation counts every `checkpoint-*` directory in output_dir, old runs

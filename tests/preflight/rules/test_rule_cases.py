@@ -43,7 +43,10 @@ def _cases() -> list[Any]:
 
 
 @pytest.mark.parametrize(("rule_id", "case"), _cases())
-def test_rule_case(rule_id: str, case: dict[str, Any], tmp_path: Path) -> None:
+def test_rule_case(
+    rule_id: str, case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # relative paths (PF104, PF208) resolve only inside the case
     plan = make_plan(
         case["spec"] or {},
         tmp_path,

@@ -49,8 +49,13 @@ def test_every_rule_documents_yaml_examples() -> None:
 
 @pytest.mark.parametrize(("cls", "fragment", "must_fire"), _examples())
 def test_doc_example(
-    cls: type[Rule], fragment: dict[str, Any], must_fire: bool, tmp_path: Path
+    cls: type[Rule],
+    fragment: dict[str, Any],
+    must_fire: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # PF104 also looks in the current directory
     plan = make_plan(fragment, tmp_path, dirs=EXAMPLE_DIRS.get(cls.id) if must_fire else None)
     got = rule_findings(cls.id, plan)
     unchecked = [f for f in got if f.message.startswith("not checked:")]
