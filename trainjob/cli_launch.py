@@ -344,7 +344,7 @@ def alarms(
     Loss not falling for 2 h, no checkpoint within 1.5x the planned interval, runtime at 90% of
     the limit. Alarm names are fixed per job, so running this again changes nothing new.
     """
-    from trainjob.sagemaker.alarms import alarm_definitions, put_alarms
+    from trainjob.sagemaker.alarms import ALARM_METRICS, alarm_definitions, put_alarms
 
     loaded = _load(spec)
     expectations = _spec_expectations(spec)
@@ -358,6 +358,17 @@ def alarms(
         try:
             described = session.client("sagemaker").describe_training_job(TrainingJobName=name)
             max_runtime = int(described["StoppingCondition"]["MaxRuntimeInSeconds"])
+            defined = {
+                m.get("Name")
+                for m in described.get("AlgorithmSpecification", {}).get("MetricDefinitions", [])
+            }
+            missing = sorted(set(ALARM_METRICS) - defined)
+            if missing:
+                click.echo(
+                    f"note: {name} does not define the metric(s) {', '.join(missing)} (it was not "
+                    "launched by `trainjob launch`?): those alarms will see no data",
+                    err=True,
+                )
         except _aws_errors() as exc:
             _aws_error(exc)
     definitions = alarm_definitions(

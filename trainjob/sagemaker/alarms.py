@@ -27,6 +27,8 @@ LOSS_WINDOW_HOURS = 2
 CHECKPOINT_GRACE = 1.5
 NEAR_LIMIT = 0.9
 MAX_PERIOD_S = 86400  # PutMetricAlarm: Period above one day is not allowed
+#: The job's metric definitions the alarms rest on (set by ``trainjob launch``).
+ALARM_METRICS = (METRIC_LOSS, METRIC_CHECKPOINT, METRIC_ELAPSED)
 
 
 def _dims(job_name: str) -> list[dict[str, str]]:

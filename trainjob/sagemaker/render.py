@@ -86,7 +86,12 @@ def watch_lines(report: WatchReport) -> list[str]:
         newest = report.checkpoints.newest_valid
         lines.append(
             f"  checkpoints   {n} in {report.checkpoint_uri}; newest valid "
-            f"{newest.name if newest else 'none'}; last one {_dur(report.since_last_checkpoint_s)} ago"
+            f"{newest.name if newest else 'none'}; "
+            + (
+                f"last one {_dur(report.since_last_checkpoint_s)} ago"
+                if report.since_last_checkpoint_s is not None
+                else "none yet"
+            )
         )
     else:
         lines.append("  checkpoints   no CheckpointConfig: nothing is synced to S3 during the job")

@@ -260,6 +260,15 @@ def evaluate(
             since_last = (now - max(times)).total_seconds()
         steps = [c.step for c in audit.present]
         latest_step = max(steps) if steps else None
+    if audit is not None and not running and not audit.present:
+        findings.append(
+            WatchFinding(
+                "no-checkpoint-at-end",
+                "error" if status != "Completed" else "warning",
+                f"the job is {status} and {audit.location} holds no checkpoint: nothing to resume "
+                "from (was training.output_dir the checkpoint LocalPath?)",
+            )
+        )
     interval = expectations.checkpoint_interval_s
     in_training = running and (secondary in (None, "Training") or status == "InProgress")
     if interval and in_training and training_s is not None:
