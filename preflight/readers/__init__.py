@@ -27,11 +27,24 @@ from .detect import (
 )
 from .walk import walk
 
-__all__ = ["KINDS", "ReaderSpec", "read_file", "read_sources"]
+__all__ = ["KINDS", "ReaderSpec", "read_file", "read_sources", "read_sources_with_notes"]
 
 
 def read_sources(paths: list[Path], input_format: str | None = None) -> list[LoadedSpec]:
-    """Every plan source found at ``paths``; raises SpecError for a file that cannot be used."""
+    """Every plan source found at ``paths``; raises SpecError for a file that cannot be used.
+
+    What a directory walk left out is noted on the first source (the pipeline reports each
+    source's notes); ``read_sources_with_notes`` returns those notes apart instead.
+    """
+    sources, notes = read_sources_with_notes(paths, input_format)
+    sources[0].notes.extend(notes)
+    return sources
+
+
+def read_sources_with_notes(
+    paths: list[Path], input_format: str | None = None
+) -> tuple[list[LoadedSpec], list[str]]:
+    """(every plan source found at ``paths``, notes on what the walks skipped or ignored)."""
     if input_format is not None and input_format not in KINDS:
         raise SpecError(
             [
@@ -64,9 +77,7 @@ def read_sources(paths: list[Path], input_format: str | None = None) -> list[Loa
         raise SpecError(
             [SpecIssue(where, None, "", f"no training configs found ({len(skipped)} skipped)")]
         )
-    if skipped:
-        out[0].notes.extend(skipped)
-    return out
+    return out, skipped
 
 
 def read_file(path: Path, input_format: str | None = None) -> LoadedSpec:
@@ -105,9 +116,15 @@ def _read_walked(path: Path, input_format: str | None) -> tuple[LoadedSpec | Non
     if kind == "spec":
         return load_spec(path), ""
     try:
-        return _read(path, text, kind, doc), ""
+        loaded = _read(path, text, kind, doc)
     except SpecError as err:
         return None, f"does not parse ({err.issues[0].message})"
+    if kind in {"python", "notebook"} and not (loaded.stated or set()) - {"data.eval"}:
+        # library code that merely mentions a config class, or a script whose settings all come
+        # from its command line: nothing to check, and a plan of defaults would only add noise
+        why = f" ({loaded.notes[0]})" if loaded.notes else ""
+        return None, f"states no training settings{why}"
+    return loaded, ""
 
 
 def _read(path: Path, text: str, kind: str, doc: YamlDocument | None) -> ReaderSpec:

@@ -200,6 +200,7 @@ def _apply_model_and_lora(ev: Evaluator, builder: SpecBuilder, locate: Locate) -
             builder.state(f"lora.{key}", _plain(value), *locate(lora.kw_lines.get(kw, lora.line)))
         if not builder.values.get("lora"):
             builder.state("lora.r", 8, *locate(lora.line))  # peft's LoraConfig default r
+            builder.unstated.add("lora.r")
             builder.note(f"LoraConfig at line {locate(lora.line)[0]} states no rank: peft's r=8")
     loaders = [c for c in ev.calls if c.name == "from_pretrained"]
     for call in loaders:
