@@ -12,9 +12,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .facts import AwsFacts, Unchecked
+from .facts import AwsFacts, QuotaFacts, Unchecked
 from .iam import Question, check_principal, gather_role, iam_principal, role_policies, user_policies
-from .quotas import gather_quotas
+from .quotas import gather_open_requests, gather_quotas
 from .session import BotoMissing, Clients, describe_error, has_credentials, is_global, make_session
 from .storage import (
     bucket_uris,
@@ -82,6 +82,11 @@ def _gather(plan: Plan, clients: Clients, facts: AwsFacts) -> None:
 
     if sagemaker and compute is not None:
         facts.quotas = gather_quotas(clients, compute.instance_type)
+        if isinstance(facts.quotas, QuotaFacts):
+            from .shortfalls import shortfalls
+
+            short = [s.quota.code for s in shortfalls(compute, facts.quotas) if s.quota]
+            gather_open_requests(clients, facts.quotas, short)
 
     uris = bucket_uris(spec)
     for uri in uris.values():

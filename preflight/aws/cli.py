@@ -63,7 +63,7 @@ def file_requests(compute: Any, session: Any, confirm: Any) -> int:
     """
     from ..cli_support import fail
     from .facts import Unchecked
-    from .quotas import gather_quotas, quota_table
+    from .quotas import gather_open_requests, gather_quotas, quota_table
     from .session import BotoMissing, Clients, describe_error, has_credentials, make_session
     from .shortfalls import shortfalls
 
@@ -81,14 +81,23 @@ def file_requests(compute: Any, session: Any, confirm: Any) -> int:
     if isinstance(facts, Unchecked):
         fail(facts.sentence())
     found = shortfalls(compute, facts)
+    if found:
+        try:
+            gather_open_requests(clients, facts, [s.quota.code for s in found if s.quota])
+        except Exception as exc:
+            fail(f"could not look up earlier quota requests: {describe_error(exc)}")
+        found = shortfalls(compute, facts)
     if not found:
         click.echo(f"Every SageMaker quota this job needs in {compute.region} suffices.")
         return exit_codes.OK
-    fileable = [s for s in found if s.command() is not None]
+    fileable = [s for s in found if s.command() is not None and s.pending is None]
     for s in found:
         click.echo(f"- {s.message}")
         line = s.command()
-        click.echo(f"    {line}" if line else f"    cannot be requested here: {s.fix()}")
+        if s.pending is not None:
+            click.echo(f"    already requested: {s.fix()}")
+        else:
+            click.echo(f"    {line}" if line else f"    cannot be requested here: {s.fix()}")
     if not fileable:
         return exit_codes.FINDINGS
     if not confirm(len(fileable)):

@@ -47,6 +47,15 @@ class RunningJob:
     spot: bool
 
 
+@dataclass(frozen=True)
+class OpenRequest:
+    """A quota increase already asked for and not yet decided (PENDING or CASE_OPENED)."""
+
+    id: str
+    desired: float
+    status: str
+
+
 @dataclass
 class QuotaFacts:
     """The quotas that bound this job, by purpose (see data/quotas.yaml), and current usage."""
@@ -56,6 +65,8 @@ class QuotaFacts:
     names: dict[str, str] = field(default_factory=dict)
     """purpose -> the quota name looked for (for messages when it was not found)."""
     running: list[RunningJob] | Unchecked = field(default_factory=list)
+    open_requests: dict[str, list[OpenRequest]] = field(default_factory=dict)
+    """quota code -> increases already requested and still open (looked up for shortfalls)."""
     notes: list[str] = field(default_factory=list)
 
     def usage(self, instance_type: str | None = None, spot: bool | None = None) -> int | None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .facts import QuotaFacts, QuotaValue, RunningJob, Unchecked
+from .facts import OpenRequest, QuotaFacts, QuotaValue, RunningJob, Unchecked
 from .session import Clients, describe_error, is_global
 
 
@@ -147,3 +147,33 @@ def running_jobs(clients: Clients) -> list[RunningJob] | Unchecked:
         if is_global(exc):
             raise
         return Unchecked("the running training jobs (current quota usage)", describe_error(exc))
+
+
+OPEN_STATUSES = ("PENDING", "CASE_OPENED")
+
+
+def gather_open_requests(clients: Clients, facts: QuotaFacts, codes: list[str]) -> None:
+    """Record increases already requested for ``codes`` and still open, so none is filed twice."""
+    client = clients.get("service-quotas")
+    service = quota_table()["service_code"]
+    for code in dict.fromkeys(codes):
+        try:
+            history = _paginate(
+                client,
+                "list_requested_service_quota_change_history_by_quota",
+                "RequestedQuotas",
+                ServiceCode=service,
+                QuotaCode=code,
+            )
+        except Exception as exc:
+            if is_global(exc):
+                raise
+            facts.notes.append(
+                f"could not look up earlier increase requests for {code}: {describe_error(exc)}"
+            )
+            continue
+        facts.open_requests[code] = [
+            OpenRequest(str(r.get("Id", "?")), float(r.get("DesiredValue", 0)), str(r["Status"]))
+            for r in history
+            if r.get("Status") in OPEN_STATUSES
+        ]

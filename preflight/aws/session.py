@@ -24,7 +24,7 @@ class BotoMissing(ImportError):
 
 def boto3_module() -> Any:
     try:
-        import boto3
+        import boto3  # type: ignore[import-untyped]
     except ImportError as exc:
         raise BotoMissing(
             "boto3 is not installed; install it with: pip install 'preflight-toolkit[aws]'"
@@ -34,7 +34,7 @@ def boto3_module() -> Any:
 
 def client_config() -> Any:
     """botocore Config: short timeouts, few retries (the audit is a pre-check, not a job)."""
-    from botocore.config import Config
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     timeout = float(os.environ.get("PREFLIGHT_AWS_TIMEOUT", "10"))
     attempts = int(os.environ.get("PREFLIGHT_AWS_MAX_ATTEMPTS", "3"))
@@ -111,7 +111,7 @@ def is_access_denied(exc: BaseException) -> bool:
 
 def is_global(exc: BaseException) -> bool:
     """Errors that make every other call pointless: no credentials, endpoint unreachable."""
-    from botocore.exceptions import (
+    from botocore.exceptions import (  # type: ignore[import-untyped]
         ConnectTimeoutError,
         EndpointConnectionError,
         NoCredentialsError,
@@ -146,7 +146,7 @@ def describe_error(exc: BaseException) -> str:
         PartialCredentialsError,
         ReadTimeoutError,
     )
-    from botocore.parsers import ResponseParserError
+    from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         text = "no AWS credentials found (environment, ~/.aws, SSO or instance role)"

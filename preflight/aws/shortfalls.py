@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from ..spec.models import ComputeSpec
-from .facts import QuotaFacts, QuotaValue
+from .facts import OpenRequest, QuotaFacts, QuotaValue
 from .quotas import quota_table
 
 
@@ -31,6 +31,8 @@ class Shortfall:
     """Value to request; None when no increase can help (beyond the API maximum)."""
     message: str
     region: str
+    pending: OpenRequest | None = None
+    """An open increase request that already asks for at least ``desired``."""
 
     def command(self) -> str | None:
         """The AWS CLI line that files the increase, when there is a code to file it for."""
@@ -44,6 +46,11 @@ class Shortfall:
 
     def fix(self) -> str:
         line = self.command()
+        if self.pending is not None:
+            return (
+                f"An increase to {_num(self.pending.desired)} is already requested "
+                f"(request {self.pending.id}, {self.pending.status}); wait for AWS to decide."
+            )
         if line is None and self.desired is None:
             return (
                 "No quota increase can allow this; lower the value (SageMaker's API maximum is "
@@ -111,7 +118,18 @@ def shortfalls(compute: ComputeSpec, facts: QuotaFacts) -> list[Shortfall]:
             )
         )  # fmt: skip
     out.extend(_runtime(compute, facts))
-    return out
+    return [_with_pending(s, facts) for s in out]
+
+
+def _with_pending(s: Shortfall, facts: QuotaFacts) -> Shortfall:
+    if s.quota is None or s.desired is None:
+        return s
+    for request in facts.open_requests.get(s.quota.code, []):
+        if request.desired >= s.desired:
+            from dataclasses import replace
+
+            return replace(s, pending=request)
+    return s
 
 
 def _capacity(

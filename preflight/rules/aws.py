@@ -24,8 +24,10 @@ CHECKPOINTS_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpo
 
 def _facts(plan: Plan) -> AwsFacts | None:
     """The audit's facts, or None when the audit did not run at all (PF600 says why)."""
+    from ..aws.facts import AwsFacts
+
     facts = plan.aws
-    if facts is None or facts.unavailable is not None:
+    if not isinstance(facts, AwsFacts) or facts.unavailable is not None:
         return None
     return facts
 
@@ -79,9 +81,11 @@ class AwsAuditIncomplete(Rule):
     requires = ("aws",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        from ..aws.facts import Unchecked
+        from ..aws.facts import AwsFacts, Unchecked
 
-        facts: AwsFacts = plan.aws
+        facts = plan.aws
+        if not isinstance(facts, AwsFacts):
+            return
         if facts.unavailable is not None:
             yield self.finding(
                 "compute.region" if plan.spec.compute else None,

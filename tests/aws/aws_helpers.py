@@ -205,9 +205,13 @@ class QuotaSession:
 
 
 def quota_stub(
-    applied: list[dict[str, Any]], defaults: list[dict[str, Any]] | None = None
+    applied: list[dict[str, Any]],
+    defaults: list[dict[str, Any]] | None = None,
+    history: dict[str, list[dict[str, Any]]] | None = None,
 ) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
-    """Stubbed ListServiceQuotas (+ ListAWSDefaultServiceQuotas) for service code sagemaker."""
+    """Stubbed ListServiceQuotas (+ ListAWSDefaultServiceQuotas) for service code sagemaker,
+    then ListRequestedServiceQuotaChangeHistoryByQuota for each short quota code in ``history``
+    (in the order the audit asks: the order of its shortfalls)."""
     calls: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
         ("list_service_quotas", {"Quotas": applied}, {"ServiceCode": "sagemaker"})
     ]
@@ -215,4 +219,25 @@ def quota_stub(
         calls.append(
             ("list_aws_default_service_quotas", {"Quotas": defaults}, {"ServiceCode": "sagemaker"})
         )
+    for code, requests in (history or {}).items():
+        calls.append(
+            (
+                "list_requested_service_quota_change_history_by_quota",
+                {"RequestedQuotas": requests},
+                {"ServiceCode": "sagemaker", "QuotaCode": code},
+            )
+        )
     return calls
+
+
+def open_request(code: str, desired: float, status: str = "PENDING") -> dict[str, Any]:
+    """A RequestedServiceQuotaChange as the Service Quotas API returns it
+    (https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_RequestedServiceQuotaChange.html)."""
+    return {
+        "Id": f"req-{code}",
+        "ServiceCode": "sagemaker",
+        "QuotaCode": code,
+        "DesiredValue": desired,
+        "Status": status,
+        "QuotaName": "Longest run time for a training job",
+    }

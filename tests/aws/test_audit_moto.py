@@ -22,6 +22,7 @@ from aws_helpers import (
     TRUST_SAGEMAKER,
     QuotaSession,
     build_account,
+    open_request,
     quota,
     quota_stub,
     role_policy,
@@ -111,7 +112,8 @@ def test_runtime_beyond_the_quota_fails_with_the_request(
 ) -> None:
     build_account(monkeypatch)
     five_days = seed_quotas(runtime_s=432000)  # the AWS default the seed story ran into
-    report = run(write_spec(tmp_path), stubbed(five_days))
+    session = QuotaSession({"service-quotas": quota_stub(five_days, history={"L-33A961FD": []})})
+    report = run(write_spec(tmp_path), session)
     (finding,) = by_rule(report, "PF602")
     assert finding.field == "compute.max_run_hours" and finding.severity is Severity.ERROR
     assert "240 h = 864000 s" in finding.message and "applied value" in finding.message
@@ -128,7 +130,9 @@ def test_default_quota_is_used_when_no_applied_value_exists(
     build_account(monkeypatch)
     applied = [q for q in seed_quotas() if "ml.g5" not in q["QuotaName"]]
     defaults = [quota("ml.g5.xlarge for training job usage", "L-B6D80D9C", 0)]
-    session = QuotaSession({"service-quotas": quota_stub(applied, defaults)})
+    session = QuotaSession(
+        {"service-quotas": quota_stub(applied, defaults, history={"L-B6D80D9C": []})}
+    )
     (finding,) = by_rule(run(write_spec(tmp_path), session), "PF601")
     assert "is 0 (AWS default; no applied value found)" in finding.message
     assert "--quota-code L-B6D80D9C --desired-value 1 " in (finding.fix or "")
@@ -162,10 +166,30 @@ def test_quota_taken_by_a_running_job(monkeypatch: pytest.MonkeyPatch, tmp_path:
         ("list_training_jobs", {"TrainingJobSummaries": [summary]}, {"StatusEquals": "InProgress"}),
         ("describe_training_job", describe, {"TrainingJobName": "other-run"}),
     ]
-    report = run(write_spec(tmp_path), stubbed(sagemaker=sagemaker))
+    quotas = quota_stub(seed_quotas(), history={"L-B6D80D9C": []})
+    report = run(
+        write_spec(tmp_path), QuotaSession({"service-quotas": quotas, "sagemaker": sagemaker})
+    )
     (finding,) = by_rule(report, "PF601")
     assert "1 already in use by running jobs" in finding.message
     assert "--desired-value 2 " in (finding.fix or "")
+
+
+def test_open_request_is_named_instead_of_a_second_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build_account(monkeypatch)
+    history = {
+        "L-33A961FD": [open_request("L-33A961FD", 900000), open_request("L-33A961FD", 5, "DENIED")]
+    }
+    session = QuotaSession(
+        {"service-quotas": quota_stub(seed_quotas(runtime_s=432000), history=history)}
+    )
+    (finding,) = by_rule(run(write_spec(tmp_path), session), "PF602")
+    assert finding.severity is Severity.ERROR  # still short until AWS approves
+    assert "already requested (request req-L-33A961FD, PENDING)" in (finding.fix or "")
+    for stubber in session.stubbers:
+        stubber.assert_no_pending_responses()
 
 
 def test_role_not_trusting_sagemaker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from aws_helpers import ACCOUNT, QuotaSession, build_account, quota_stub, seed_quotas, write_spec
+from aws_helpers import (
+    ACCOUNT,
+    QuotaSession,
+    build_account,
+    open_request,
+    quota_stub,
+    seed_quotas,
+    write_spec,
+)
 from click.testing import CliRunner
 
 from preflight.aws.cli import file_requests
@@ -36,7 +44,7 @@ def test_request_files_the_runtime_increase_after_yes(
 ) -> None:
     build_account(monkeypatch)
     compute = load_spec(write_spec(tmp_path)).spec.compute
-    calls = quota_stub(seed_quotas(runtime_s=432000))
+    calls = quota_stub(seed_quotas(runtime_s=432000), history={"L-33A961FD": []})
     params = {"ServiceCode": "sagemaker", "QuotaCode": "L-33A961FD", "DesiredValue": 864000.0}
     calls.append((REQUEST, requested("L-33A961FD", 864000.0), params))
     session = QuotaSession({"service-quotas": calls})
@@ -57,7 +65,8 @@ def test_request_files_nothing_when_declined(
     build_account(monkeypatch)
     compute = load_spec(write_spec(tmp_path)).spec.compute
     # No response queued for RequestServiceQuotaIncrease: a call would fail the Stubber.
-    session = QuotaSession({"service-quotas": quota_stub(seed_quotas(instances=0))})
+    stub = quota_stub(seed_quotas(instances=0), history={"L-B6D80D9C": []})
+    session = QuotaSession({"service-quotas": stub})
     code = file_requests(compute, session, confirm=lambda n: False)
     assert code == 1
     assert "Nothing was filed." in capsys.readouterr().out
@@ -72,6 +81,24 @@ def test_request_with_enough_quota_files_nothing(
     session = QuotaSession({"service-quotas": quota_stub(seed_quotas())})
     assert file_requests(compute, session, confirm=lambda n: pytest.fail("asked")) == 0
     assert "suffices" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.usefixtures("aws")
+def test_request_already_open_is_not_filed_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_account(monkeypatch)
+    compute = load_spec(write_spec(tmp_path)).spec.compute
+    history = {"L-33A961FD": [open_request("L-33A961FD", 864000, "CASE_OPENED")]}
+    session = QuotaSession(
+        {"service-quotas": quota_stub(seed_quotas(runtime_s=432000), history=history)}
+    )
+    code = file_requests(compute, session, confirm=lambda n: pytest.fail("asked"))
+    assert code == 1
+    assert (
+        "already requested: An increase to 864000 is already requested" in capsys.readouterr().out
+    )
 
 
 @pytest.mark.usefixtures("aws")
@@ -90,7 +117,8 @@ def test_quota_request_prompt_defaults_to_no(
     import preflight.aws.cli as quota_cli
 
     build_account(monkeypatch)
-    session = QuotaSession({"service-quotas": quota_stub(seed_quotas(runtime_s=432000))})
+    stub = quota_stub(seed_quotas(runtime_s=432000), history={"L-33A961FD": []})
+    session = QuotaSession({"service-quotas": stub})
     monkeypatch.setattr(quota_cli, "_session", lambda: session)
     result = CliRunner().invoke(cli, ["quota", "request", str(write_spec(tmp_path))], input="\n")
     assert "File 1 quota increase request(s) now? [y/N]" in result.output
