@@ -133,8 +133,9 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
             # Gemma 2 soft-caps attention scores with tanh, whose output backward needs.
             inv["attn.softcap_tanh"] = b * heads * s * s * cb
     else:
+        # (flash_attention_2 unpads a padded batch instead: no mask, no repeated heads.)
         inv["attn.q_rope"] = t * q * cb
-        if setup.padded:
+        if setup.padded and setup.attn_implementation == "sdpa":
             # With a mask: repeat_kv copies K/V to every query head; SDPA keeps its float mask.
             inv["attn.k_repeated" if kv != q else "attn.k_rope"] = t * q * cb
             inv["attn.v_repeated" if kv != q else "attn.v"] = t * q * cb

@@ -189,8 +189,8 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
     states = optimizer_state_bytes(setup, counts) + master_copy_bytes(setup, counts)
     if dist in SHARDS_WEIGHTS:
         # Full shard: each GPU keeps 1/N and gathers one layer (plus one prefetched).
-        per_layer = (weights - trainable_weights * 0) / max(arch.num_hidden_layers, 1)
-        weights = int(weights / n_gpu + 2 * per_layer)
+        gathered_layer = weights / max(arch.num_hidden_layers, 1)
+        weights = int(weights / n_gpu + 2 * gathered_layer)
     if dist in SHARDS_GRADS:
         grads = int(grads / n_gpu)
     if dist in SHARDS_STATES:

@@ -157,7 +157,7 @@ def _build_model(setup: TrainingSetup, layers: int) -> Any:
     eager = setup.attn_implementation == "eager" or setup.arch.model_type == "gemma2"
     if eager:
         attn = "eager"
-    elif setup.padded:
+    elif setup.padded and setup.attn_implementation == "sdpa":
         attn = "sdpa"  # with fake inputs transformers always builds the mask, as padding does
     else:
         attn = _register_unpadded_sdpa()
