@@ -80,6 +80,10 @@ def read_sources_with_notes(
     return out, skipped
 
 
+CONTEXT_ONLY = frozenset({"data.eval", "compute.provider"})
+"""Keys that describe where a script runs, not how it trains: alone, they make no config."""
+
+
 def read_file(path: Path, input_format: str | None = None) -> LoadedSpec:
     """Read one file named by the user: any known format, else the job spec's own errors."""
     text = read_text(path)
@@ -119,7 +123,7 @@ def _read_walked(path: Path, input_format: str | None) -> tuple[LoadedSpec | Non
         loaded = _read(path, text, kind, doc)
     except SpecError as err:
         return None, f"does not parse ({err.issues[0].message})"
-    if kind in {"python", "notebook"} and not (loaded.stated or set()) - {"data.eval"}:
+    if kind in {"python", "notebook"} and not (loaded.stated or set()) - CONTEXT_ONLY:
         # library code that merely mentions a config class, or a script whose settings all come
         # from its command line: nothing to check, and a plan of defaults would only add noise
         why = f" ({loaded.notes[0]})" if loaded.notes else ""

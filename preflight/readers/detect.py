@@ -41,8 +41,7 @@ def kind_of_mapping(data: Any) -> str | None:
     keys = {k for k in data if isinstance(k, str)}
     if "cells" in keys and "nbformat" in keys:
         return "notebook"
-    sections = set(JobSpec.model_fields)
-    if keys <= sections and keys & {"training", "model", "compute", "data"}:
+    if _looks_like_spec(data, keys):
         return "spec"
     if keys & {"distributed_type", "compute_environment"}:
         return "accelerate"
@@ -59,6 +58,23 @@ def kind_of_mapping(data: Any) -> str | None:
     if len(keys & fields) >= 3 and len(keys & fields) * 2 >= len(keys):
         return "recipe"
     return None
+
+
+def _looks_like_spec(data: dict[str, Any], keys: set[str]) -> bool:
+    """Only job-spec sections at the top, as mappings, and enough of them to be a job.
+
+    A lone ``training:`` mapping must hold a TrainingArguments field: plenty of JSON files
+    (SageMaker's image catalogs, for one) have a ``training`` key that means something else.
+    """
+    if not keys <= set(JobSpec.model_fields):
+        return False
+    core = keys & {"training", "model", "compute", "data"}
+    if not core or any(not isinstance(data[k], dict | None) for k in core):
+        return False
+    training = data.get("training")
+    if isinstance(training, dict) and set(training) & set(training_fields().fields):
+        return True
+    return len(core) >= 2
 
 
 def python_is_training(text: str) -> bool:
