@@ -246,8 +246,12 @@ def _safetensors_problem(reader: _S3Reader, rel: str, size: int) -> str | None:
 
 
 def _zip_complete(reader: _S3Reader, rel: str, size: int) -> bool:
+    """The end record is the last 22 bytes unless the archive has a comment (torch.save writes
+    none), so read those first and the 64 KiB tail only when they are not it."""
     if size < 22:
         return False
+    if reader.read(rel, f"bytes={size - 22}-{size - 1}").startswith(_EOCD):
+        return True
     start = max(0, size - _EOCD_TAIL)
     return _EOCD in reader.read(rel, f"bytes={start}-{size - 1}")
 
