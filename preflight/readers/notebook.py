@@ -77,3 +77,35 @@ def read_notebook(path: Path, text: str) -> SpecBuilder:
     for note in skipped:
         builder.note(note)
     return builder
+
+
+def notebook_file_line(path: Path, cell: int, line: int) -> int | None:
+    """The line of the raw ``.ipynb`` file that holds line ``line`` of cell ``cell``.
+
+    Code scanning (SARIF) and editors that open a notebook as JSON need a line of the file
+    itself. nbformat writes one JSON string per source line, so the line-th string after the
+    cell's ``"source"`` key is found by text search; None when the file is laid out otherwise.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        cells = json.loads(text)["cells"]
+        source = cells[cell - 1]["source"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    pieces = source if isinstance(source, list) else str(source).splitlines(keepends=True)
+    if not 1 <= line <= len(pieces):
+        return None
+    pos = -1
+    for _ in range(cell):  # every cell has one "source" key, in file order
+        pos = text.find('"source"', pos + 1)
+        if pos < 0:
+            return None
+    if not isinstance(source, list):  # one string for the whole cell: its first line
+        return text.count("\n", 0, pos) + 1
+    for piece in pieces[:line]:
+        forms = {json.dumps(piece), json.dumps(piece, ensure_ascii=False)}
+        found = [p for p in (text.find(form, pos + 1) for form in forms) if p >= 0]
+        if not found:
+            return None
+        pos = min(found)
+    return text.count("\n", 0, pos) + 1

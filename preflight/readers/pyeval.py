@@ -171,6 +171,23 @@ class Evaluator:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "set_hyperparameters"
+            and isinstance(node.func.value, ast.Name)
+            and isinstance(self.env.get(node.func.value.id), CallValue)
+        ):  # estimator.set_hyperparameters(epochs=3, ...) after the estimator was built
+            owner: CallValue = self.env[node.func.value.id]
+            extra = self._call_value(node, "set_hyperparameters")
+            current = owner.kwargs.get("hyperparameters")
+            merged = LineDict(current if isinstance(current, dict) else {})
+            if isinstance(current, LineDict):
+                merged.lines.update(current.lines)
+            merged.update(extra.kwargs)
+            merged.lines.update(extra.kw_lines)
+            owner.kwargs["hyperparameters"] = merged
+            return
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
             and node.func.attr == "update"
             and isinstance(node.func.value, ast.Name)
         ):

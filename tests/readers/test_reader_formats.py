@@ -212,3 +212,28 @@ def test_pf511_fires_for_sdk_v1_keywords_only(tmp_path: Path) -> None:
     loaded = read_file(v1)
     assert loaded.spec.compute is not None and loaded.spec.compute.volume_size_gb == 100
     assert not [k for k in _rules(v2) if k[0] == "PF511"]
+
+
+def test_notebook_file_line_points_into_the_raw_json() -> None:
+    from preflight.readers.notebook import notebook_file_line
+
+    nb = Path(__file__).parent / "corpus" / "notebooks" / "seed_broken.ipynb"
+    raw = nb.read_text().splitlines()
+    file_line = notebook_file_line(nb, 4, 3)  # PF101's position: cell 4, line 3
+    assert file_line is not None
+    assert '"    output_dir=\\"/opt/ml/output/data\\",\\n"' in raw[file_line - 1]
+    assert notebook_file_line(nb, 4, 99) is None
+    assert notebook_file_line(nb, 42, 1) is None
+
+
+def test_set_hyperparameters_after_the_estimator_is_built(tmp_path: Path) -> None:
+    # the SDK v1 notebooks' pattern: Estimator(...) then estimator.set_hyperparameters(...)
+    launch = _write(
+        tmp_path / "launch.py",
+        "from sagemaker.estimator import Estimator\n"
+        "est = Estimator(image_uri='x', instance_type='ml.g5.xlarge')\n"
+        "est.set_hyperparameters(save_total_limit=1, output_dir='/opt/ml/model')\n",
+    )
+    loaded = read_file(launch)
+    assert loaded.spec.training.values == {"save_total_limit": 1, "output_dir": "/opt/ml/model"}
+    assert loaded.lines["training.output_dir"] == 3
