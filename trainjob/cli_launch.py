@@ -8,6 +8,7 @@ DESIGN.md: 0 fine, 1 refused or alarms firing, 2 the input or AWS could not be u
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -190,6 +191,10 @@ def launch(
             done = submit(plan, source, via=via)
         except _aws_errors() as exc:
             _aws_error(exc)
+        except Exception as exc:  # the SDK raises its own errors (validation, role checks)
+            if os.environ.get("PREFLIGHT_DEBUG") == "1":
+                raise
+            _fail(f"the {via} launch failed: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     result = {
         "job_name": done.job_name,
         "job_arn": done.job_arn,

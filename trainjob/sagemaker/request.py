@@ -38,6 +38,8 @@ DEFAULT_SPOT_WAIT_FACTOR = 2.0
 #: (CreateTrainingJob API reference, Tag.Value).
 _TAG_VALUE_BAD = re.compile(r"[^\w .:/=+\-@]")
 TAG_PREFIX = "trainjob:"
+#: CreateTrainingJob TrainingJobName pattern (API reference).
+JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 #: CloudWatch metric definitions (SageMaker publishes them under /aws/sagemaker/TrainingJobs with
 #: dimension Host=<job>/algo-1) for the ``trainjob run`` log line ``step 120/15000 loss 1.2345
@@ -232,6 +234,11 @@ def plan_launch(
             image = default_image_uri(compute.region)
         except UnknownRegionError as exc:
             problems.append(f"{where('compute.region')}: compute.region: {exc}")
+    if options.job_name and not JOB_NAME_RE.match(options.job_name):
+        problems.append(
+            f"--job-name {options.job_name!r}: SageMaker job names are 1-63 letters, digits and "
+            "hyphens, starting and ending with a letter or digit"
+        )
     if problems:
         raise LaunchError("\n".join(problems))
     assert ckpt is not None and role is not None and image is not None

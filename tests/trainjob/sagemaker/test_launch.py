@@ -120,7 +120,9 @@ def test_dry_run_prints_the_request_and_creates_nothing(aws: str, spot_spec: Pat
     assert boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
 
 
-def _check_created_job(spec: Path, *, spot: bool, wait_hours: float | None) -> dict[str, Any]:
+def _check_created_job(
+    spec: Path, *, spot: bool, wait_hours: float | None, instance: str = "ml.g5.xlarge"
+) -> dict[str, Any]:
     jobs = _jobs()
     assert len(jobs) == 1
     sm = boto3.client("sagemaker")
@@ -135,7 +137,7 @@ def _check_created_job(spec: Path, *, spot: bool, wait_hours: float | None) -> d
         "S3Uri": "s3://igbo-training/checkpoints/igbo-mistral7b",
         "LocalPath": "/opt/ml/checkpoints",
     }
-    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.xlarge"
+    assert job["ResourceConfig"]["InstanceType"] == instance
     assert job["ResourceConfig"]["InstanceCount"] == 1
     assert "huggingface-pytorch-training" in job["AlgorithmSpecification"]["TrainingImage"]
     tags = _tags(job["TrainingJobArn"])
@@ -166,15 +168,6 @@ def test_launch_of_spot_variant_creates_one_job_boto3(aws: str, spot_spec: Path)
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     result = _invoke(str(spot_spec), "--no-aws", "--via", "boto3")
     assert result.exit_code == 0, result.output
-    _check_created_job(spot_spec, spot=True, wait_hours=300)
-
-
-def test_launch_of_spot_variant_through_the_sdk(aws: str, spot_spec: Path) -> None:
-    pytest.importorskip("sagemaker.train")
-    boto3.client("s3").create_bucket(Bucket=BUCKET)
-    result = _invoke(str(spot_spec), "--no-aws", "--via", "sdk", "--format", "json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["via"] == "sdk"
     _check_created_job(spot_spec, spot=True, wait_hours=300)
 
 
@@ -213,25 +206,27 @@ def test_force_needs_a_reason_and_a_checkpoint_uri(aws: str) -> None:
     assert _jobs() == []
 
 
-def _multi_gpu(tmp_path: Path) -> Path:
+def _multi_gpu_spot(tmp_path: Path) -> Path:
     return variant(
         tmp_path,
-        "multi-ddp.yaml",
+        "multi-ddp-spot.yaml",
         {
             "  instance_type: ml.g5.xlarge\n": "  instance_type: ml.g5.12xlarge\n  distributed: ddp\n",
+            "  spot: false\n": "  spot: true\n",
+            "  max_run_hours: 240\n": "  max_run_hours: 240\n  max_wait_hours: 300\n",
             "  max_cost_usd: 500\n": "  max_cost_usd: 5000\n",
         },
     )
 
 
-def test_multi_gpu_launch_through_the_sdk_uses_torchrun(aws: str, tmp_path: Path) -> None:
+def test_multi_gpu_spot_launch_through_the_sdk_uses_torchrun(aws: str, tmp_path: Path) -> None:
     pytest.importorskip("sagemaker.train")
     from sagemaker.train.distributed import Torchrun
 
     from trainjob.sagemaker.source import stage_source
     from trainjob.sagemaker.submit import build_model_trainer
 
-    spec = _multi_gpu(tmp_path)
+    spec = _multi_gpu_spot(tmp_path)
     assert preflight.check(spec).errors == 0
     plan = plan_launch(preflight.load_spec(spec), digest="x", options=LaunchOptions())
     source = stage_source(spec, plan.checkpoint_local_path, tmp_path / "src")
@@ -241,12 +236,10 @@ def test_multi_gpu_launch_through_the_sdk_uses_torchrun(aws: str, tmp_path: Path
     assert trainer.compute.instance_type == "ml.g5.12xlarge"
 
     boto3.client("s3").create_bucket(Bucket=BUCKET)
-    result = _invoke(str(spec), "--no-aws", "--via", "sdk")
+    result = _invoke(str(spec), "--no-aws", "--via", "sdk", "--format", "json")
     assert result.exit_code == 0, result.output
-    job = boto3.client("sagemaker").describe_training_job(
-        TrainingJobName=_jobs()[0]["TrainingJobName"]
-    )
-    assert job["ResourceConfig"]["InstanceType"] == "ml.g5.12xlarge"
+    assert json.loads(result.stdout)["via"] == "sdk"
+    _check_created_job(spec, spot=True, wait_hours=300, instance="ml.g5.12xlarge")
 
 
 def test_launch_with_credentials_runs_the_aws_audit_as_part_of_the_gate(aws: str) -> None:
@@ -260,3 +253,23 @@ def test_launch_with_credentials_runs_the_aws_audit_as_part_of_the_gate(aws: str
     else:
         assert result.exit_code == 0, result.output
         assert len(_jobs()) == 1
+
+
+def test_importing_the_launch_side_loads_no_aws_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trainjob.cli_launch, trainjob.sagemaker.request, trainjob.sagemaker.watch, "
+        "trainjob.sagemaker.alarms, trainjob.sagemaker.checkpoint_audit, trainjob.sagemaker.submit;"
+        "print(sorted(m for m in ('boto3', 'botocore', 'sagemaker', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_bad_job_name_is_refused_before_anything_is_created(aws: str) -> None:
+    result = _invoke(str(SEED_FIXED), "--no-aws", "--job-name", "bad_name!", "--via", "boto3")
+    assert result.exit_code == 2
+    assert "--job-name" in result.output
+    assert _jobs() == []
