@@ -505,13 +505,76 @@ def checkpoint_gb(plan: Plan, total: int, trainable: int) -> float:
     return (weights + trainable * optim) / 1e9
 
 
+#: Local NVMe instance storage (GB) of the GPU training types. On these types SageMaker does not
+#: provision the EBS volume of ``VolumeSizeInGB``: datasets, checkpoints and outputs live on the
+#: instance storage, whatever volume_size_gb says (ResourceConfig.VolumeSizeInGB, SageMaker API
+#: reference; its examples name ml.p4d, ml.g4dn and ml.g5). Sizes: Amazon EC2 instance types,
+#: accelerated computing, "Instance store specifications" (docs.aws.amazon.com/ec2/latest/
+#: instancetypes/ac.html), copied by hand; g6/g6e sizes were not re-checked against the page.
+#: TODO(costmodel): move into costmodel/data/instances.json as ``instance_storage_gb``.
+INSTANCE_STORE_GB: dict[str, int] = {
+    "ml.g4dn.xlarge": 125,
+    "ml.g4dn.2xlarge": 225,
+    "ml.g4dn.4xlarge": 225,
+    "ml.g4dn.8xlarge": 900,
+    "ml.g4dn.12xlarge": 900,
+    "ml.g4dn.16xlarge": 900,
+    "ml.g5.xlarge": 250,
+    "ml.g5.2xlarge": 450,
+    "ml.g5.4xlarge": 600,
+    "ml.g5.8xlarge": 900,
+    "ml.g5.12xlarge": 3800,
+    "ml.g5.16xlarge": 1900,
+    "ml.g5.24xlarge": 3800,
+    "ml.g5.48xlarge": 7600,
+    "ml.g6.xlarge": 250,
+    "ml.g6.2xlarge": 450,
+    "ml.g6.4xlarge": 600,
+    "ml.g6.8xlarge": 900,
+    "ml.g6.12xlarge": 3760,
+    "ml.g6.16xlarge": 1880,
+    "ml.g6.24xlarge": 3760,
+    "ml.g6.48xlarge": 7520,
+    "ml.g6e.xlarge": 250,
+    "ml.g6e.2xlarge": 450,
+    "ml.g6e.4xlarge": 600,
+    "ml.g6e.8xlarge": 900,
+    "ml.g6e.12xlarge": 3800,
+    "ml.g6e.16xlarge": 1900,
+    "ml.g6e.24xlarge": 3800,
+    "ml.g6e.48xlarge": 7600,
+    "ml.p4d.24xlarge": 8000,
+    "ml.p4de.24xlarge": 8000,
+    "ml.p5.4xlarge": 3840,
+    "ml.p5.48xlarge": 30720,
+}
+
+
+def training_storage(plan: Plan) -> tuple[float, str, str] | None:
+    """(GB, how it is described, the key that sizes it) of the disk holding the checkpoints."""
+    compute = plan.spec.compute
+    if compute is None:
+        return None
+    local = INSTANCE_STORE_GB.get(compute.instance_type or "")
+    if local is not None:
+        return (
+            float(local),
+            f"the {local} GB instance storage of {compute.instance_type}",
+            ("compute.instance_type"),
+        )
+    size = compute.volume_size_gb
+    return float(size), f"volume_size_gb {size}", "compute.volume_size_gb"
+
+
 class CheckpointsExceedVolume(Rule):
     """
     What it does:
     Estimates one checkpoint's size from the parameter counts (LoRA adapter plus its optimizer
     state, or the full model plus optimizer state), multiplies it by the number of checkpoints
     kept (`save_total_limit`, or every save of the run when it is unset), adds the base model's
-    download, and compares the sum with `compute.volume_size_gb`.
+    download, and compares the sum with the disk that holds them: the instance's local NVMe
+    storage on the GPU types that have one (g4dn, g5, g6, g6e, p4d, p5: SageMaker then ignores
+    `volume_size_gb`), else `compute.volume_size_gb`.
 
     Why is this bad?
     A full disk fails in the middle of a save: the newest checkpoint is half written, and resume
@@ -524,12 +587,12 @@ class CheckpointsExceedVolume(Rule):
       name: mistralai/Mistral-7B-v0.1
     training:
       output_dir: /opt/ml/checkpoints
-      save_total_limit: 5
+      max_steps: 5000
+      save_steps: 500
     compute:
       provider: sagemaker
-      instance_type: ml.p4d.24xlarge
+      instance_type: ml.g5.2xlarge
       checkpoint_s3_uri: s3://my-bucket/checkpoints/full-ft
-      volume_size_gb: 100
     ```
 
     Use instead:
@@ -538,24 +601,26 @@ class CheckpointsExceedVolume(Rule):
       name: mistralai/Mistral-7B-v0.1
     training:
       output_dir: /opt/ml/checkpoints
-      save_total_limit: 2
+      max_steps: 5000
+      save_steps: 500
+      save_total_limit: 3
     compute:
       provider: sagemaker
-      instance_type: ml.p4d.24xlarge
+      instance_type: ml.g5.2xlarge
       checkpoint_s3_uri: s3://my-bucket/checkpoints/full-ft
-      volume_size_gb: 300
     ```
 
     References:
     - https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
+      (VolumeSizeInGB: NVMe instance types use their instance storage instead)
     - shared/research/trainer-and-lint-facts.md 1.10 (what a checkpoint directory holds)
     """
 
     id = "PF105"
     name = "checkpoints-exceed-volume"
     severity = Severity.WARNING
-    title = "Kept checkpoints do not fit on the training volume"
-    fix = "Raise compute.volume_size_gb, or lower training.save_total_limit."
+    title = "Kept checkpoints do not fit on the training instance's disk"
+    fix = "Lower training.save_total_limit, or give the job more disk (volume or instance size)."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html"
     requires = ("compute", "model")
 
@@ -582,16 +647,25 @@ class CheckpointsExceedVolume(Rule):
             how = f"save_total_limit unset: {kept} saves over {steps:,} steps"
         base = total * 2.0 / 1e9  # the base model's download (hub weights in 16-bit)
         need = kept * one + base
-        if need <= compute.volume_size_gb:
+        storage = training_storage(plan)
+        if storage is None or need <= storage[0]:
             return
-        yield self.finding(
-            "compute.volume_size_gb",
-            f"{kept} checkpoint(s) of ~{one:.1f} GB ({how}) plus the {base:.0f} GB base model "
-            f"need ~{need:.0f} GB, more than volume_size_gb {compute.volume_size_gb}",
-            fix=(
+        size, where, key = storage
+        if key == "compute.volume_size_gb":
+            fix = (
                 f"Set compute.volume_size_gb to at least {int(need * 1.2) + 1}, or lower "
                 "training.save_total_limit (keeping at least 2)."
-            ),
+            )
+        else:
+            fix = (
+                "Lower training.save_total_limit (keeping at least 2), or pick a larger instance "
+                "size: on this type volume_size_gb is ignored."
+            )
+        yield self.finding(
+            "training.save_total_limit" if key != "compute.volume_size_gb" else key,
+            f"{kept} checkpoint(s) of ~{one:.1f} GB ({how}) plus the {base:.0f} GB base model "
+            f"need ~{need:.0f} GB, more than {where}",
+            fix=fix,
         )
 
 

@@ -111,3 +111,13 @@ def test_baseline_silences_all_but_pf101(tmp_path: Path) -> None:
     write_baseline(report, path)
     again = apply_baseline(preflight.check(EXAMPLES / "seed-broken.yaml"), path)
     assert {f.rule for f in again.failing(Severity.ERROR)} == {"PF101"}
+
+
+def test_every_catalog_instance_has_its_disk_size() -> None:
+    """PF105 needs the instance storage of every GPU type the cost model knows (all NVMe)."""
+    import costmodel
+
+    from preflight.rules.sync import INSTANCE_STORE_GB
+
+    missing = sorted(set(costmodel.load_catalog().instances) - set(INSTANCE_STORE_GB))
+    assert not missing, f"add their instance storage to INSTANCE_STORE_GB: {missing}"
