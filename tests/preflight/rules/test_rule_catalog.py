@@ -116,7 +116,6 @@ def test_baseline_silences_all_but_pf101(tmp_path: Path) -> None:
 def test_every_catalog_instance_has_its_disk_size() -> None:
     """PF105 needs the instance storage of every GPU type the cost model knows (all NVMe)."""
     import costmodel
-
     from preflight.rules.sync import INSTANCE_STORE_GB
 
     missing = sorted(set(costmodel.load_catalog().instances) - set(INSTANCE_STORE_GB))
