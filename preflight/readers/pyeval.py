@@ -97,7 +97,13 @@ class Namespace:
 
 
 PARSE_ARGS = {"parse_args", "parse_known_args"}
-HF_PARSE = {"parse_args_into_dataclasses", "parse_args_and_config", "parse_dict", "parse_yaml_file"}
+HF_PARSE = {
+    "parse_args_into_dataclasses",
+    "parse_args_and_config",
+    "parse_dict",
+    "parse_yaml_file",
+    "parse_json_file",
+}
 HF_PARSERS = {"HfArgumentParser", "TrlParser"}
 
 
@@ -115,6 +121,8 @@ class Evaluator:
     dataclass_defs: dict[str, dict[str, Argument]] = field(default_factory=dict)
     sagemaker_evidence: list[tuple[str, int]] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
+    base_dir: Path | None = None
+    """Directory of the file, for files it names (HfArgumentParser.parse_yaml_file)."""
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
     returns: dict[str, Any] = field(default_factory=dict)
     _origins: list[str] = field(default_factory=list)
@@ -265,6 +273,12 @@ class Evaluator:
                     self._bind(element, items[index])
                 else:
                     self._bind(element, Unknown(f"unpacking at line {self._line}"))
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            owner = self.env.get(target.value.id)
+            if isinstance(owner, CallValue):  # training_args.save_total_limit = 3
+                owner.kwargs[target.attr] = value
+                owner.kw_lines[target.attr] = target.lineno
+                owner.origins.pop(target.attr, None)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             container = self.env.get(target.value.id)
             key = self.eval(target.slice)
@@ -537,15 +551,22 @@ class Evaluator:
             ns = Namespace("args", parser.arguments, self.overrides)
             return (ns, []) if method == "parse_known_args" else ns
         if method in HF_PARSE or (method in PARSE_ARGS and parser.kind == "hf"):
+            given, where = self._hf_given(method, node)
+            values = {**given, **self.overrides}
             out: list[Any] = []
             for name in parser.dataclasses:
                 if name in self.config_classes:
                     call = CallValue(name, node.lineno)
-                    for key, value in self.overrides.items():
+                    accepted = _accepted_fields(name)
+                    for key, value in values.items():
+                        if key not in accepted:
+                            continue  # another dataclass's argument (model, data, script)
                         call.kwargs[key] = value
                         call.kw_lines[key] = node.lineno
-                        call.origins[key] = [f"{key} = {value!r} (hyperparameter)"]
-                    call.star_unknown.append("@command line (HfArgumentParser)")
+                        origin = "hyperparameter" if key in self.overrides else where
+                        call.origins[key] = [f"{key} = {value!r} ({origin})"]
+                    if method in {"parse_args_into_dataclasses", "parse_args_and_config"}:
+                        call.star_unknown.append("@command line (HfArgumentParser)")
                     self.calls = [
                         c for c in self.calls if (c.line, c.name) != (call.line, call.name)
                     ]
@@ -553,11 +574,33 @@ class Evaluator:
                     out.append(call)
                 else:
                     defaults = self.dataclass_defs.get(name, {})
-                    out.append(Namespace(_lower(name), defaults, self.overrides))
+                    out.append(Namespace(_lower(name), defaults, values))
             if method == "parse_args_and_config" or method == "parse_known_args":
                 out.append([])
             return tuple(out)
         return Unknown(f"`{_short(node)}`")
+
+    def _hf_given(self, method: str, node: ast.Call) -> tuple[dict[str, Any], str]:
+        """Values handed to HfArgumentParser.parse_dict / parse_yaml_file / parse_json_file."""
+        if not node.args:
+            return {}, ""
+        arg = self.eval(node.args[0])
+        if method == "parse_dict" and isinstance(arg, dict):
+            return dict(arg), "parse_dict"
+        if method in {"parse_yaml_file", "parse_json_file"} and isinstance(arg, str):
+            if self.base_dir is None:
+                return {}, ""
+            path = self.base_dir / arg
+            try:
+                from ..spec.yaml_source import load_yaml
+
+                data = load_yaml(path).data if path.is_file() else None
+            except Exception:  # SpecError and friends: the file is the user's, not ours
+                data = None
+            if isinstance(data, dict):
+                return {str(k): v for k, v in data.items()}, path.name
+            self._origins.append(f"{arg} not at hand")
+        return {}, ""
 
     def _convert(self, kind: str, value: Any, node: ast.expr) -> Any:
         if isinstance(value, Unknown | Dotted):
@@ -573,6 +616,16 @@ class Evaluator:
         if text.startswith("/opt/ml/"):
             self.sagemaker_evidence.append((text, self._line))
         return text
+
+
+def _accepted_fields(config: str) -> set[str]:
+    """Keys a TrainingArguments-like class takes: its fields, plus removed ones (PF501/PF510)."""
+    from ..rules.arguments import removed_arguments
+    from ..spec.training_fields import training_fields
+    from .builder import trainer_config_fields
+
+    own, removed = trainer_config_fields(config)
+    return set(training_fields().fields) | own | set(removed) | set(removed_arguments())
 
 
 def _class_names(values: list[Any]) -> list[str]:

@@ -56,7 +56,6 @@ def _interesting(name: str) -> bool:
             "SourceCode",
             "Torchrun",
             "MPI",
-            "ModelConfig",
         }
     )
 
@@ -70,7 +69,8 @@ def evaluate(text: str, path: Path, overrides: dict[str, Any] | None = None) -> 
     ev = Evaluator(
         interesting=_interesting,
         overrides=dict(overrides or {}),
-        config_classes=config_classes() | {"ModelConfig"},
+        config_classes=config_classes(),
+        base_dir=path.parent,
     )
     ev.run(tree)
     return ev

@@ -237,3 +237,25 @@ def test_set_hyperparameters_after_the_estimator_is_built(tmp_path: Path) -> Non
     loaded = read_file(launch)
     assert loaded.spec.training.values == {"save_total_limit": 1, "output_dir": "/opt/ml/model"}
     assert loaded.lines["training.output_dir"] == 3
+
+
+def test_hf_parser_yaml_file_and_attribute_assignment(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "recipe.yaml",
+        "model_name_or_path: mistralai/Mistral-7B-v0.1\nsave_total_limit: 1\nmax_seq_length: 512\n",
+    )
+    script = _write(
+        tmp_path / "run.py",
+        "from trl import ModelConfig, ScriptArguments, SFTConfig, TrlParser\n"
+        "from transformers import AutoModelForCausalLM\n"
+        "parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))\n"
+        "script_args, training_args, model_args = parser.parse_yaml_file('recipe.yaml')\n"
+        "model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)\n"
+        "training_args.save_total_limit = 3\n",
+    )
+    loaded = read_file(script)
+    # model_name_or_path belongs to ModelConfig, not to the trainer config
+    assert loaded.spec.training.values == {"save_total_limit": 3, "max_seq_length": 512}
+    assert loaded.lines["training.save_total_limit"] == 6
+    assert loaded.spec.model is not None and loaded.spec.model.name == "mistralai/Mistral-7B-v0.1"
+    assert loaded.trainer_config == "SFTConfig"
