@@ -16,8 +16,6 @@ cuBLAS workspace and allocator overhead are added on top (they are not tensor st
 
 from __future__ import annotations
 
-import math
-
 from memplan.activations import (
     adapter_bytes,
     compute_bytes,
@@ -135,6 +133,19 @@ def optimizer_step_temporaries(setup: TrainingSetup) -> int:
     return 4 * 4 * max(largest_layer, arch.vocab_size * arch.hidden_size)
 
 
+def dequant_scratch_bytes(setup: TrainingSetup) -> int:
+    """bitsandbytes dequantizes one weight matrix at a time into the compute dtype.
+
+    QLoRA's ``MatMul4Bit`` keeps only the quantized weight for backward (no input copy), so
+    quantization adds no saved activations, only this transient: the largest linear layer.
+    Not traced (bitsandbytes has no CPU fake kernels); an assumption from its design.
+    """
+    if setup.weight_dtype not in ("int8", "nf4"):
+        return 0
+    largest = max(lin.in_features * lin.out_features for lin in setup.arch.layer_linears())
+    return int(largest * compute_bytes(setup))
+
+
 def master_copy_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
     """fp32 master weights: kept by DeepSpeed ZeRO and FSDP mixed precision for 16-bit params."""
     if setup.distributed in SHARDS_STATES and trainable_dtype_bytes(setup) < 4:
@@ -211,9 +222,10 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
     saved = kept + head_saved
     resident_grads = grads if setup.gradient_accumulation_steps > 1 else 0
 
-    forward = weights + states + resident_grads + saved + head_fwd
+    scratch = dequant_scratch_bytes(setup)
+    forward = weights + states + resident_grads + saved + max(head_fwd, scratch)
     backward_start = weights + states + resident_grads + saved + head_bwd
-    backward_recompute = weights + states + resident_grads + saved + recompute
+    backward_recompute = weights + states + resident_grads + saved + recompute + scratch
     # Full fine-tuning ends backward with every gradient allocated and little else.
     backward_end: float = weights + states + grads if setup.lora is None else 0
     if setup.lora is None and arch.tie_word_embeddings and backward_end:
@@ -271,8 +283,3 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
         phase_peaks={k: int(v) for k, v in phases.items()},
         notes=tuple(notes),
     )
-
-
-def gib(n: float) -> float:
-    """Bytes to GiB (for callers that render)."""
-    return n / GIB if math.isfinite(n) else n
