@@ -20,18 +20,14 @@ def build_plan(loaded: LoadedSpec) -> Plan:
 
 
 def _memory(loaded: LoadedSpec) -> tuple[Any | None, str | None]:
-    try:  # TODO(lead): drop this guard once preflight/memory.py has landed
-        from .memory import plan_memory
-    except ImportError:
-        return None, "memory estimate not available in this build"
+    from .memory import plan_memory
+
     return plan_memory(loaded)
 
 
 def _cost(loaded: LoadedSpec) -> tuple[dict[str, Any] | None, str | None]:
-    try:  # TODO(lead): drop this guard once preflight/cost.py has landed
-        from .cost import cost_summary
-    except ImportError:
-        return None, "cost estimate not available in this build"
+    from .cost import cost_summary
+
     summary = cost_summary(loaded)
     if summary is None:
         return None, "the spec lacks model, data size or instance"

@@ -19,6 +19,8 @@ RULE_MODULES: tuple[str, ...] = (
     "preflight.rules.memory",
     "preflight.rules.frameworks",
     "preflight.rules.aws",
+    "preflight.rules.trl",
+    "preflight.rules.sagemaker_sdk",
 )
 
 

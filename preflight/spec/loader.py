@@ -202,13 +202,12 @@ def _kind(value: Any) -> str:
 
 def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
     """Unknown model or instance type: usable input is impossible, so exit 2 with a suggestion."""
-    file = str(doc.path)
-    issues: list[SpecIssue] = []
     import costmodel
     import memplan
 
-    # TODO(lead): drop these hasattr guards once memplan and costmodel have landed.
-    if spec.model is not None and hasattr(memplan, "load_architecture"):
+    file = str(doc.path)
+    issues: list[SpecIssue] = []
+    if spec.model is not None:
         base = doc.path.parent
         name = spec.model.name
         local = (base / name) if not Path(name).is_absolute() else Path(name)
@@ -218,11 +217,7 @@ def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
         except memplan.UnknownModelError as exc:
             hint = f" (did you mean `{exc.suggestions[0]}`?)" if exc.suggestions else ""
             issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", f"{exc}{hint}"))
-    if (
-        spec.compute is not None
-        and spec.compute.instance_type
-        and hasattr(costmodel, "load_catalog")
-    ):
+    if spec.compute is not None and spec.compute.instance_type:
         try:
             costmodel.load_catalog().instance(spec.compute.instance_type)
         except costmodel.UnknownInstanceError as exc:
