@@ -65,6 +65,7 @@ def init(
         click.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
+    _warn_if_unusable(output)
     assumed = sum(1 for s in draft.sections.values() for e in s.values() if e.assumed)
     click.echo(
         f"wrote {output}: {assumed} assumed values marked `# assumed`; review them, then run "
@@ -72,6 +73,18 @@ def init(
         err=True,
     )
     raise SystemExit(exit_codes.OK)
+
+
+def _warn_if_unusable(path: Path) -> None:
+    """The spec says what the source says; if that is impossible (max_wait < max_run), say so."""
+    from ..spec import SpecError, load_spec
+
+    try:
+        load_spec(path)
+    except SpecError as err:
+        click.echo(f"warning: {path} repeats what the source states, and that fails:", err=True)
+        for issue in err.issues:
+            click.echo(f"  {issue}", err=True)
 
 
 def _check_instance(name: str) -> None:

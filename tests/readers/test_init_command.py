@@ -76,3 +76,12 @@ def test_init_to_stdout_and_unknown_instance(tmp_path: Path) -> None:
         "--from", str(CORPUS / "scripts/seed_train.py"), "--instance", "ml.g5.xlarg"
     )
     assert code == 2 and "ml.g5.xlarge" in err
+
+
+def test_init_keeps_an_impossible_source_as_is_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "job.yaml"
+    code, _, err = _init("--from", str(CORPUS / "sagemaker/launch_spot_sft.py"), "-o", str(out))
+    assert code == 0
+    assert "max_wait_hours" in err and "fails" in err  # max_wait 1 h < max_run 10 h in the source
+    data = YAML(typ="safe").load(out.read_text())
+    assert data["compute"]["max_wait_hours"] == 1.0 and data["compute"]["max_run_hours"] == 10.0
