@@ -68,9 +68,8 @@ def estimate(spec: Path, do_trace: bool, do_suggest: bool, headroom: float, fmt:
         try:
             traced = trace(setup)
         except TraceUnsupportedError as exc:
-            raise SpecError(
-                [SpecIssue(str(spec), loaded.line_of("model.dtype"), "model.dtype", str(exc))]
-            ) from None
+            key = "model.dtype" if setup.weight_dtype in ("int8", "nf4") else "training.optim"
+            raise SpecError([SpecIssue(str(spec), loaded.line_of(key), key, str(exc))]) from None
         except ImportError as exc:
             fail(f"--trace needs torch, transformers and peft: {exc}")
     found = []

@@ -133,3 +133,12 @@ def test_importing_memplan_and_the_cli_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_trace_of_a_quantized_model_is_refused_with_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SEED_FINAL.replace("dtype: float16", "dtype: nf4")
+    code, _, err = _run(["estimate", _write(tmp_path, text), "--trace"], capsys)
+    assert code == 2
+    assert ":4: model.dtype:" in err and "bitsandbytes" in err
