@@ -19,9 +19,13 @@ CRASH_RULE = "PF900"
 def run_rules(plan: Plan, rules: Iterable[type[Rule]] | None = None) -> list[Finding]:
     """All findings of ``rules`` (default: the whole catalog) for ``plan``."""
     findings: list[Finding] = []
+    not_audited: list[str] = []
     for cls in rules if rules is not None else all_rules():
         rule = cls()
         missing = [fact for fact in cls.requires if not plan.has(fact)]
+        if missing == ["aws"]:
+            not_audited.append(cls.id)  # the audit was not asked for: say so once, below
+            continue
         if missing:
             findings.append(_not_checkable(rule, missing, plan))
             continue
@@ -38,6 +42,8 @@ def run_rules(plan: Plan, rules: Iterable[type[Rule]] | None = None) -> list[Fin
                 )
             ]
         findings.extend(produced)
+    if not_audited:
+        findings.append(_not_audited(not_audited))
     located = [_locate(f, plan) for f in findings]
     return _silence(located, plan)
 
@@ -54,8 +60,21 @@ def _not_checkable(rule: Rule, missing: list[str], plan: Plan) -> Finding:
         rule=rule.id,
         severity=Severity.INFO,
         field=None,
-        message=f"not checked: {rule.title.rstrip('.')} needs {', '.join(missing)}{reason}",
+        message=f"not checked: {rule.title.rstrip('.')} (needs {', '.join(missing)}{reason})",
         fix=f"State {hints} to let this rule run.",
+    )
+
+
+def _not_audited(rule_ids: list[str]) -> Finding:
+    """One info for the whole AWS audit when it was not asked for, instead of one per rule."""
+    span = rule_ids[0] if len(rule_ids) == 1 else f"{rule_ids[0]}-{rule_ids[-1]}"
+    return Finding(
+        rule=rule_ids[0],
+        severity=Severity.INFO,
+        field=None,
+        message=f"not checked: the AWS account's quotas, IAM, buckets and image "
+        f"({len(rule_ids)} rules, {span}; needs aws)",
+        fix="Run `preflight check SPEC --aws` with AWS credentials before launch.",
     )
 
 
