@@ -110,6 +110,7 @@ def build_account(
     create_bucket: bool = True,
     data_object: bool = True,
     versioning: bool = True,
+    encryption: bool = True,
 ) -> None:
     """A correct account for examples/seed-fixed.yaml in the moto server, entered as a user.
 
@@ -122,12 +123,13 @@ def build_account(
         s3.create_bucket(Bucket=BUCKET)
         if versioning:
             s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_bucket_encryption(
-            Bucket=BUCKET,
-            ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-            },
-        )
+        if encryption:
+            s3.put_bucket_encryption(
+                Bucket=BUCKET,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+            )
         if data_object:
             s3.put_object(Bucket=BUCKET, Key="data/train.jsonl", Body=b'{"source":"a"}\n')
     iam.create_role(

@@ -23,3 +23,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             for m in item.own_markers
             if not (m.name == "skip" and REAL_AWS_SKIP in str(m.kwargs.get("reason", "")))
         ]
+
+
+@pytest.fixture(autouse=True)
+def _fast_aws_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One attempt per call: moto's HTTP 500 for the policy simulator is not worth retrying here
+    (the retry path itself is botocore's; the audit's fallback is what these tests check)."""
+    monkeypatch.setenv("PREFLIGHT_AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("PREFLIGHT_AWS_TIMEOUT", "5")

@@ -31,14 +31,23 @@ from aws_helpers import (
 )
 
 from preflight.findings import Finding, Severity
-from preflight.pipeline import check
+from preflight.pipeline import check, check_plan
+from preflight.plan import Plan
 from preflight.report import Report
+from preflight.spec import load_spec
 
 pytestmark = pytest.mark.usefixtures("aws")
 
 
-def run(spec: Path, session: Any = None) -> Report:
-    return check(spec, aws=True, aws_session=session)
+def run(spec: Path, session: Any = None, *, full: bool = False) -> Report:
+    """The audit and the rule engine over ``spec``; ``full`` also runs memplan/costmodel
+    (``preflight.check`` itself), which the PF6xx rules do not need."""
+    if full:
+        return check(spec, aws=True, aws_session=session)
+    loaded = load_spec(spec)
+    report = Report(spec=str(spec), files=[str(spec)])
+    report.findings.extend(check_plan(Plan(loaded), aws=True, aws_session=session))
+    return report
 
 
 def aws_findings(report: Report, *, at_least: Severity = Severity.WARNING) -> list[Finding]:
@@ -59,7 +68,7 @@ def stubbed(applied: list[dict[str, Any]] | None = None, **more: Any) -> QuotaSe
 
 def test_correct_account_passes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     build_account(monkeypatch)
-    report = run(write_spec(tmp_path), stubbed())
+    report = run(write_spec(tmp_path), stubbed(), full=True)
     assert aws_findings(report) == []
     assert not any(f.rule.startswith("PF6") for f in report.failing(Severity.ERROR))
     # moto has no policy simulator: the audit says it evaluated the policies itself.
@@ -72,7 +81,7 @@ def test_role_that_cannot_write_the_checkpoint_prefix_fails(
 ) -> None:
     # The role may write s3://igbo-training/other/*, but the spec checkpoints elsewhere.
     build_account(monkeypatch, role_doc=role_policy(f"arn:aws:s3:::{BUCKET}/other/*"))
-    report = run(write_spec(tmp_path), stubbed())
+    report = run(write_spec(tmp_path), stubbed(), full=True)
     (finding,) = [f for f in by_rule(report, "PF605") if "upload checkpoints" in f.message]
     assert finding.severity is Severity.ERROR
     assert finding.field == "compute.checkpoint_s3_uri"
@@ -100,7 +109,7 @@ def test_explicit_deny_on_the_prefix_is_named(
 
 def test_missing_bucket_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     build_account(monkeypatch, create_bucket=False)
-    report = run(write_spec(tmp_path), stubbed())
+    report = run(write_spec(tmp_path), stubbed(), full=True)
     (missing,) = by_rule(report, "PF607")
     assert missing.severity is Severity.ERROR
     assert missing.message == f"bucket s3://{BUCKET} does not exist"
@@ -113,7 +122,7 @@ def test_runtime_beyond_the_quota_fails_with_the_request(
     build_account(monkeypatch)
     five_days = seed_quotas(runtime_s=432000)  # the AWS default the seed story ran into
     session = QuotaSession({"service-quotas": quota_stub(five_days, history={"L-33A961FD": []})})
-    report = run(write_spec(tmp_path), session)
+    report = run(write_spec(tmp_path), session, full=True)
     (finding,) = by_rule(report, "PF602")
     assert finding.field == "compute.max_run_hours" and finding.severity is Severity.ERROR
     assert "240 h = 864000 s" in finding.message and "applied value" in finding.message
@@ -400,3 +409,44 @@ def test_secrets_never_reach_the_report(monkeypatch: pytest.MonkeyPatch, tmp_pat
     text = json.dumps([f.to_json() for f in run(write_spec(tmp_path), stubbed()).findings])
     assert os.environ["AWS_SECRET_ACCESS_KEY"] not in text
     assert os.environ["AWS_ACCESS_KEY_ID"] not in text
+
+
+def test_missing_image_tag_in_own_ecr(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    build_account(monkeypatch)
+    ecr = boto3.client("ecr", region_name="us-east-1")
+    ecr.create_repository(repositoryName="train")
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                           "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                                      "size": 1, "digest": "sha256:" + "0" * 64}, "layers": []})  # fmt: skip
+    ecr.put_image(repositoryName="train", imageManifest=manifest, imageTag="v1")
+    image = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/train"
+    ok = run(write_spec(tmp_path, {"image_uri": f"{image}:v1"}), stubbed())
+    assert by_rule(ok, "PF612") == []
+    missing = run(write_spec(tmp_path, {"image_uri": f"{image}:v2"}), stubbed())
+    (finding,) = by_rule(missing, "PF612")
+    assert finding.field == "compute.image_uri" and f"{image}:v2" in finding.message
+
+
+def test_unencrypted_checkpoint_bucket_warns(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build_account(monkeypatch, encryption=False)
+    (finding,) = by_rule(run(write_spec(tmp_path), stubbed()), "PF610")
+    assert "no default encryption" in finding.message
+
+
+def test_stated_resume_turns_the_prefix_note_into_info(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build_account(monkeypatch)
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket=BUCKET, Key="checkpoints/igbo-mistral7b/checkpoint-5000/x.bin", Body=b"x"
+    )
+    spec = write_spec(tmp_path)
+    text = spec.read_text().replace(
+        "  logging_steps: 100",
+        "  logging_steps: 100\n  resume_from_checkpoint: /opt/ml/checkpoints",
+    )
+    spec.write_text(text)
+    (finding,) = by_rule(run(spec, stubbed()), "PF611")
+    assert finding.severity is Severity.INFO and "will resume from them" in finding.message
