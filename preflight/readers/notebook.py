@@ -34,6 +34,18 @@ def notebook_cells(data: Any) -> list[tuple[int, str]]:
     return out
 
 
+PYTHON_CELL_MAGICS = {"writefile", "capture", "time", "timeit", "prun", "debug"}
+"""Cell magics whose body is Python: ``%%writefile train.py`` is how many SageMaker notebooks
+write the entry script, so its TrainingArguments belong to the plan."""
+
+
+def _cell_magic(text: str) -> str | None:
+    first = text.lstrip().split("\n", 1)[0].strip()
+    if not first.startswith("%%"):
+        return None
+    return first[2:].split()[0] if len(first) > 2 else ""
+
+
 def _blank_magics(text: str) -> str:
     lines = []
     for line in text.splitlines():
@@ -56,6 +68,10 @@ def read_notebook(path: Path, text: str) -> SpecBuilder:
     where: list[tuple[int, int]] = []  # global line (index + 1) -> (cell, line in cell)
     skipped: list[str] = []
     for number, source in notebook_cells(data):
+        magic = _cell_magic(source)
+        if magic is not None and magic not in PYTHON_CELL_MAGICS:
+            skipped.append(f"cell {number} is a %%{magic} cell, not Python; skipped")
+            continue
         code = _blank_magics(source)
         try:
             ast.parse(code)

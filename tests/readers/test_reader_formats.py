@@ -259,3 +259,27 @@ def test_hf_parser_yaml_file_and_attribute_assignment(tmp_path: Path) -> None:
     assert loaded.lines["training.save_total_limit"] == 6
     assert loaded.spec.model is not None and loaded.spec.model.name == "mistralai/Mistral-7B-v0.1"
     assert loaded.trainer_config == "SFTConfig"
+
+
+def test_cell_magics_writefile_is_python_bash_is_skipped(tmp_path: Path) -> None:
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": ["%%bash\n", "pip install -q trl\n", "ls -la"],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": [
+                "%%writefile scripts/train.py\n",
+                "from transformers import TrainingArguments\n",
+                "TrainingArguments(output_dir='/opt/ml/model', save_steps=10)",
+            ],
+        },
+    ]
+    nb = _write(tmp_path / "n.ipynb", json.dumps({"cells": cells, "nbformat": 4, "metadata": {}}))
+    loaded = read_file(nb)
+    assert loaded.spec.training.values == {"output_dir": "/opt/ml/model", "save_steps": 10}
+    assert (loaded.lines["training.output_dir"], loaded.cells["training.output_dir"]) == (3, 2)
+    assert any("cell 1 is a %%bash cell" in n for n in loaded.notes)
