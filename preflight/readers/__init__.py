@@ -97,8 +97,20 @@ def read_file(path: Path, input_format: str | None = None) -> LoadedSpec:
     return _read(path, text, kind, doc)
 
 
+MAX_WALKED_BYTES = {".ipynb": 50_000_000, ".py": 5_000_000}
+"""Largest file a walk reads, by suffix; 1 MB for YAML/JSON. A data file (train.json) is no
+config, and parsing a large one with positions would take minutes."""
+
+
 def _read_walked(path: Path, input_format: str | None) -> tuple[LoadedSpec | None, str]:
     """A file met in a directory walk: None (and why) when it is not a training config."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror})"
+    limit = MAX_WALKED_BYTES.get(path.suffix.lower(), 1_000_000)
+    if size > limit and input_format is None:
+        return None, f"{size / 1e6:.1f} MB: too large for a config (name it to read it anyway)"
     try:
         text = read_text(path)
     except SpecError as err:

@@ -283,3 +283,12 @@ def test_cell_magics_writefile_is_python_bash_is_skipped(tmp_path: Path) -> None
     assert loaded.spec.training.values == {"output_dir": "/opt/ml/model", "save_steps": 10}
     assert (loaded.lines["training.output_dir"], loaded.cells["training.output_dir"]) == (3, 2)
     assert any("cell 1 is a %%bash cell" in n for n in loaded.notes)
+
+
+def test_a_walk_does_not_parse_big_data_files(tmp_path: Path) -> None:
+    rows = [{"source": "Kedu", "target": "Hello", "id": i} for i in range(40_000)]
+    _write(tmp_path / "data" / "train.json", json.dumps({"rows": rows}))  # > 1 MB
+    good = _write(tmp_path / "recipe.yaml", "model_name_or_path: m\nsave_total_limit: 1\n")
+    sources = read_sources([tmp_path])
+    assert [s.path for s in sources] == [good]
+    assert any("train.json" in n and "too large" in n for n in sources[0].notes)
