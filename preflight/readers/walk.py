@@ -1,7 +1,8 @@
 """Walk a directory the way ruff does: every candidate file, minus what git would ignore.
 
-``.gitignore`` files are honoured at every level (patterns relative to their own directory,
-matched with pathspec's git-wildmatch rules), and directories no project wants linted
+``.gitignore`` files are honoured at every level, including those above the walked directory up
+to the repository root (patterns relative to their own directory, matched with pathspec's
+gitignore rules), and directories no project wants linted
 (virtualenvs, caches, ``.git``) are never entered. Candidates are the files a training config
 can live in: YAML, JSON, Python, notebooks. Results are sorted, so reports are stable.
 """
@@ -41,7 +42,25 @@ def walk(root: Path) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     ignored = 0
 
+    def add(directory: Path) -> None:
+        gitignore = directory / ".gitignore"
+        if gitignore.is_file():
+            try:
+                lines = gitignore.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                return
+            specs.append((directory.resolve(), pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    # .gitignore files above the walked directory apply too, up to the repository's root
+    top = root.resolve()
+    if not (top / ".git").exists():
+        for parent in top.parents:
+            add(parent)
+            if (parent / ".git").exists():
+                break
+
     def is_ignored(path: Path, is_dir: bool) -> bool:
+        path = path.resolve()
         for base, spec in specs:
             try:
                 rel = path.relative_to(base).as_posix()
@@ -53,13 +72,7 @@ def walk(root: Path) -> tuple[list[Path], list[str]]:
 
     for current, dirs, names in os.walk(root):
         here = Path(current)
-        gitignore = here / ".gitignore"
-        if gitignore.is_file():
-            try:
-                lines = gitignore.read_text(encoding="utf-8").splitlines()
-                specs.append((here, pathspec.GitIgnoreSpec.from_lines(lines)))
-            except (OSError, UnicodeDecodeError):
-                pass
+        add(here)
         kept = []
         for name in sorted(dirs):
             if name in NEVER_ENTER or name.endswith(".egg-info"):

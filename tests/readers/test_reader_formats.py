@@ -292,3 +292,12 @@ def test_a_walk_does_not_parse_big_data_files(tmp_path: Path) -> None:
     sources = read_sources([tmp_path])
     assert [s.path for s in sources] == [good]
     assert any("train.json" in n and "too large" in n for n in sources[0].notes)
+
+
+def test_gitignore_above_the_walked_directory_applies(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path / ".gitignore", "configs/old/\n")
+    recipe = "model_name_or_path: m\nsave_total_limit: 1\n"
+    kept = _write(tmp_path / "configs" / "a.yaml", recipe)
+    _write(tmp_path / "configs" / "old" / "b.yaml", recipe)
+    assert [s.path for s in read_sources([tmp_path / "configs"])] == [kept]
