@@ -117,14 +117,17 @@ def test_entry_point_trains_with_sagemaker_layout(tmp_path: Path) -> None:
         }
     )
 
-    first = subprocess.run(
-        [sys.executable, "trainjob_entry.py"],
-        cwd=code,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "trainjob_entry.py"],
+            cwd=code,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+
+    first = run()
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
     assert sorted(p.name for p in ckpt.glob("checkpoint-*")) == ["checkpoint-3", "checkpoint-6"]
     assert (ckpt / "trainjob-manifest.json").is_file()
@@ -136,3 +139,20 @@ def test_entry_point_trains_with_sagemaker_layout(tmp_path: Path) -> None:
     assert found["train:checkpoint_step"] == ["3", "6"]
     assert found["train:loss"] and all(float(v) > 0 for v in found["train:loss"])
     assert found["trainjob:elapsed_seconds"], "no heartbeat line"
+
+    # A spot restart: a fresh container finds the checkpoints SageMaker restored into LocalPath
+    # and resumes from the newest instead of training from step 0 again.
+    before = {
+        p.parent.name: p.stat().st_mtime_ns for p in ckpt.glob("checkpoint-*/trainer_state.json")
+    }
+    second = run()
+    assert second.returncode == 0, second.stderr[-3000:]
+    after = {
+        p.parent.name: p.stat().st_mtime_ns for p in ckpt.glob("checkpoint-*/trainer_state.json")
+    }
+    assert sorted(before) == ["checkpoint-3", "checkpoint-6"]
+    assert after == before  # nothing retrained, nothing rewritten
+    assert (
+        re.findall(r"CHECKPOINT SAVED: \S*checkpoint-([0-9]+)", second.stdout + second.stderr) == []
+    )
+    assert "checkpoint-6" in second.stdout + second.stderr
