@@ -153,20 +153,26 @@ def _caller_permissions(
     principal = iam_principal(caller_arn)
     questions = _questions(table["caller"], values)
     if principal is None:
-        facts.notes.append(
-            "the caller is the account's root user (or an unknown principal type); its launch "
-            "permissions were not checked"
-        )
         return PrincipalPermissions(
             principal=caller_arn,
             unchecked=Unchecked(
-                "the caller's launch permissions", f"{caller_arn} is not an IAM user or role"
+                "the caller's launch permissions",
+                "the caller is the account's root user (it may do everything; AWS advises "
+                "launching as an IAM role instead)"
+                if caller_arn.endswith(":root")
+                else f"{caller_arn} is not an IAM user or role",
             ),
         )
     kind, name = principal
     iam = clients.get("iam")
     if kind == "role":
+        # The STS session ARN drops the role's path; IAM needs the role's own ARN.
         iam_arn = f"arn:aws:iam::{facts.account}:role/{name}"
+        try:
+            iam_arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
+        except Exception as exc:
+            if is_global(exc):
+                raise
         return check_principal(
             clients, iam_arn, questions, lambda: role_policies(iam, name), f"the caller {iam_arn}"
         )

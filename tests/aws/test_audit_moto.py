@@ -450,3 +450,30 @@ def test_stated_resume_turns_the_prefix_note_into_info(
     spec.write_text(text)
     (finding,) = by_rule(run(spec, stubbed()), "PF611")
     assert finding.severity is Severity.INFO and "will resume from them" in finding.message
+
+
+def test_assumed_role_caller_is_checked_as_its_role(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build_account(monkeypatch)
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust_account = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    iam.create_role(
+        RoleName="Launcher", Path="/team/", AssumeRolePolicyDocument=json.dumps(trust_account)
+    )
+    no_pass = {"Version": "2012-10-17", "Statement": [LAUNCHER_POLICY["Statement"][0]]}
+    iam.put_role_policy(
+        RoleName="Launcher", PolicyName="launch", PolicyDocument=json.dumps(no_pass)
+    )
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/team/Launcher", RoleSessionName="alice"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    (finding,) = by_rule(run(write_spec(tmp_path), stubbed()), "PF603")
+    assert (
+        f"arn:aws:iam::{ACCOUNT}:role/team/Launcher" in finding.message
+    )  # the role, with its path
+    assert "iam:PassRole" in finding.message
