@@ -340,9 +340,16 @@ def watch(
 @click.option("--region", help="AWS region (default: from the job ARN, the spec, the AWS config).")
 @click.option("--sns-topic", "actions", multiple=True, help="SNS topic ARN to notify (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print the PutMetricAlarm requests; create nothing.")
+@click.option("--delete", is_flag=True, help="Delete the job's alarms (after it has ended).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def alarms(
-    spec: Path, job: str, region: str | None, actions: tuple[str, ...], dry_run: bool, fmt: str
+    spec: Path,
+    job: str,
+    region: str | None,
+    actions: tuple[str, ...],
+    dry_run: bool,
+    delete: bool,
+    fmt: str,
 ) -> None:
     """Create (or update) the seed's CloudWatch alarms for training job JOB of SPEC.
 
@@ -352,10 +359,23 @@ def alarms(
     from trainjob.sagemaker.alarms import ALARM_METRICS, alarm_definitions, put_alarms
 
     loaded = _load(spec)
-    expectations = _spec_expectations(spec)
     compute = loaded.spec.compute
     reg = _region_of(job, region or (compute.region if compute else None))
     name = _job_name(job)
+    if delete:
+        from trainjob.sagemaker.alarms import ALARM_KINDS, alarm_name
+
+        names = [alarm_name(name, kind) for kind in ALARM_KINDS]
+        try:
+            _session(reg).client("cloudwatch").delete_alarms(AlarmNames=names)
+        except _aws_errors() as exc:
+            _aws_error(exc)
+        if fmt == "json":
+            _echo_json({"job": name, "deleted": names})
+        else:
+            click.echo("\n".join(f"deleted {n}" for n in names))
+        return
+    expectations = _spec_expectations(spec)
     max_runtime = int((compute.max_run_hours if compute else 24) * 3600)
     session = None
     if not dry_run:

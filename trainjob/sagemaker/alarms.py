@@ -29,6 +29,7 @@ NEAR_LIMIT = 0.9
 MAX_PERIOD_S = 86400  # PutMetricAlarm: Period above one day is not allowed
 #: The job's metric definitions the alarms rest on (set by ``trainjob launch``).
 ALARM_METRICS = (METRIC_LOSS, METRIC_CHECKPOINT, METRIC_ELAPSED)
+ALARM_KINDS = ("loss-not-falling", "near-max-run", "no-checkpoint")
 
 
 def _dims(job_name: str) -> list[dict[str, str]]:

@@ -125,6 +125,17 @@ def test_watch_warns_near_max_run_and_on_interruption(aws: str, spot_spec: Path)
     assert "status-interrupted" in _ids(report)
 
 
+def test_watch_without_once_stops_when_the_job_has_ended(aws: str, spot_spec: Path) -> None:
+    name = _launch(spot_spec)
+    result = CliRunner().invoke(
+        watch, [name, "--spec", str(spot_spec), "--interval", "1", "--region", "us-east-1"]
+    )
+    # moto's job is Completed with no checkpoint in S3: one screen, the warning, exit 0
+    assert result.exit_code == 0, result.output
+    assert "Completed" in result.stdout
+    assert "[no-checkpoint-at-end]" in result.stdout
+
+
 def test_watch_once_json_on_the_emulated_job(aws: str, spot_spec: Path) -> None:
     name = _launch(spot_spec)
     put_checkpoint(boto3.client("s3"), BUCKET, PREFIX, 5000)
@@ -157,6 +168,9 @@ def test_alarms_are_created_once_and_updated_in_place(aws: str, spot_spec: Path)
         f"trainjob-{name}-near-max-run",
         f"trainjob-{name}-no-checkpoint",
     }
+    deleted = CliRunner().invoke(alarms, [str(spot_spec), name, "--delete"])
+    assert deleted.exit_code == 0, deleted.output
+    assert cw.describe_alarms(AlarmNamePrefix=f"trainjob-{name}")["MetricAlarms"] == []
     no_ckpt = found[f"trainjob-{name}-no-checkpoint"]
     assert no_ckpt["Period"] == math.ceil(1.5 * interval / 60) * 60
     assert no_ckpt["TreatMissingData"] == "breaching"
