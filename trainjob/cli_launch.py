@@ -166,7 +166,7 @@ def launch(
         role_arn=role_arn,
         code_uri=code_uri,
         environment=environment,
-        force_reason=reason.strip() if force and reason else None,
+        force_reason=reason.strip() if force and reason and errors else None,
     )
     try:
         plan = plan_launch(loaded, digest=report.digest(), cost=report.cost, options=options)
