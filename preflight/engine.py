@@ -82,7 +82,7 @@ def _locate(finding: Finding, plan: Plan) -> Finding:
     line, cell = plan.locate(finding.field)
     return finding.model_copy(
         update={
-            "file": finding.file or str(plan.loaded.path),
+            "file": finding.file or str(plan.loaded.file_of(finding.field)),
             "line": finding.line or line,
             "cell": finding.cell if finding.cell is not None else cell,
         }

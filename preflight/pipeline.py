@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import run_rules
+from .findings import Finding, Severity
 from .plan import Plan
 from .report import Report
 from .spec import LoadedSpec
@@ -55,16 +56,17 @@ def check(
     ``target`` is a path (spec, and the other formats the readers know), a list of paths, or an
     already loaded spec. Raises ``preflight.spec.SpecError`` when an input cannot be used.
     """
-    from .readers import read_sources
+    from .readers import read_sources_with_notes
 
+    walk_notes: list[str] = []
     if isinstance(target, LoadedSpec):
         sources = [target]
         label = str(target.path)
     else:
         paths = [Path(p) for p in (target if isinstance(target, list) else [target])]
-        sources = read_sources(paths, input_format=input_format)
+        sources, walk_notes = read_sources_with_notes(paths, input_format=input_format)
         label = ", ".join(str(p) for p in paths)
-    report = Report(spec=label, files=[str(s.path) for s in sources])
+    report = Report(spec=label, files=[str(s.path) for s in sources], notes=list(walk_notes))
     for loaded in sources:
         plan = build_plan(loaded)
         report.findings.extend(check_plan(plan, aws=aws, aws_session=aws_session))
@@ -72,4 +74,33 @@ def check(
         if len(sources) == 1:
             report.memory = plan.memory.to_json() if plan.memory is not None else None
             report.cost = plan.cost
+    if len(sources) > 1:
+        report.findings = collapse_not_checked(report.findings)
     return report
+
+
+def collapse_not_checked(findings: list[Finding]) -> list[Finding]:
+    """Over many files, one "not checked" info per rule (naming how many files) instead of one
+    per file: a first ``preflight check .`` should show problems, not a wall of infos."""
+    grouped: dict[str, list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        if f.severity is Severity.INFO and f.message.startswith("not checked:"):
+            grouped.setdefault(f.rule, []).append(f)
+        else:
+            out.append(f)
+    for group in grouped.values():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        out.append(
+            first.model_copy(
+                update={
+                    "line": None,
+                    "cell": None,
+                    "message": f"{first.message} (in {len(group)} files, {first.file} first)",
+                }
+            )
+        )
+    return out

@@ -47,6 +47,19 @@ def _uri(path: str | None) -> str:
     return rel.replace(os.sep, "/")
 
 
+def _file_line(f: Finding) -> int:
+    """The line in the file itself: for a notebook, the raw .ipynb line of (cell, line)."""
+    if f.cell is not None and f.line is not None and f.file and f.file.endswith(".ipynb"):
+        from pathlib import Path
+
+        from ..readers.notebook import notebook_file_line
+
+        raw = notebook_file_line(Path(f.file), f.cell, f.line)
+        if raw is not None:
+            return raw
+    return max(1, f.line or 1)
+
+
 def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
     text = f.message if not f.fix else f"{f.message} Fix: {f.fix}"
     if f.field:
@@ -54,7 +67,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
     location: dict[str, Any] = {
         "physicalLocation": {
             "artifactLocation": {"uri": _uri(f.file)},
-            "region": {"startLine": max(1, f.line or 1)},
+            "region": {"startLine": _file_line(f)},
         }
     }
     if f.field:

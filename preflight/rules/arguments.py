@@ -66,7 +66,7 @@ class RemovedTrainingArgument(Rule):
         fields = training_fields().fields
         for key in sorted(plan.spec.training.stated):
             entry = table.get(key)
-            if entry is None or key in fields:
+            if entry is None or key in fields or key in plan.loaded.extra_training_fields:
                 continue
             replacement = entry.get("replacement")
             instead = f"; use `{replacement}` instead" if replacement else ""

@@ -44,6 +44,17 @@ class LoadedSpec:
     """The arguments class the training keys are for (TRL's SFTConfig, DPOConfig, ...)."""
     extra_training_fields: set[str] = field(default_factory=set)
     """Fields that class adds to TrainingArguments (read from its own field snapshot)."""
+    key_files: dict[str, Path] = field(default_factory=dict)
+    """Keys read from another file than ``path`` (an estimator's entry script), by dotted key."""
+
+    def file_of(self, key: str | None) -> Path:
+        """The file a dotted key was read from: ``path`` unless a reader noted another."""
+        probe = key or ""
+        while probe:
+            if probe in self.key_files:
+                return self.key_files[probe]
+            probe = probe.rpartition(".")[0]
+        return self.path
 
     def line_of(self, key: str) -> int | None:
         """Line of a dotted key, or of its nearest written parent; None if nothing matches."""

@@ -105,32 +105,11 @@ def test_expected_findings(name: str) -> None:
     entry = EXPECTED[name]
     _, findings = _checked(name)
     for exp in entry.get("findings") or []:
-        if exp.get("pending"):
-            continue
         assert any(_matches(f, exp) for f in findings), f"missing {exp}; got:\n{_where(findings)}"
     for exp in entry.get("absent") or []:
-        if exp.get("pending"):
-            continue
         # "not checked: needs X" infos say a rule could not run; they are not its findings
         hits = [f for f in findings if _matches(f, exp) and not f.message.startswith("not checked")]
         assert not hits, f"unexpected {exp}:\n{_where(hits)}"
-
-
-@pytest.mark.xfail(reason="needs changes outside preflight/readers (see docs/readers.md)")
-def test_pending_expectations() -> None:
-    unmet = []
-    for name, entry in EXPECTED.items():
-        if "kind" not in entry:
-            continue
-        _, findings = _checked(name)
-        for exp in entry.get("findings") or []:
-            if exp.get("pending") and not any(_matches(f, exp) for f in findings):
-                unmet.append((name, exp["pending"]))
-        for exp in entry.get("absent") or []:
-            real = [f for f in findings if not f.message.startswith("not checked")]
-            if exp.get("pending") and any(_matches(f, exp) for f in real):
-                unmet.append((name, exp["pending"]))
-    assert not unmet, unmet
 
 
 def test_walk_reads_configs_and_skips_the_rest() -> None:
