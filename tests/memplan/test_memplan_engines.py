@@ -127,3 +127,22 @@ def test_quantized_weights_are_not_traced() -> None:
     setup = TrainingSetup(arch=load_architecture("tiny-mistral"), weight_dtype="nf4", lora=LORA2)
     with pytest.raises(TraceUnsupportedError, match="bitsandbytes"):
         trace(setup)
+
+
+def test_tracker_counts_storages_once_and_frees_them() -> None:
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from memplan.trace import _LiveStorageTracker
+
+    tracker = _LiveStorageTracker()
+    with FakeTensorMode(), tracker.mode():
+        a = torch.empty(1024, 1024)  # 4 MiB
+        view = a[:10]  # a view: no new storage
+        b = a * 2  # 4 MiB more
+        assert tracker.total == 8 * 1024**2
+        del b
+        assert tracker.total == 4 * 1024**2
+        del view, a
+    assert tracker.total == 0
+    assert tracker.phase_peaks["forward"] == 8 * 1024**2
