@@ -142,3 +142,21 @@ def test_trace_of_a_quantized_model_is_refused_with_the_key(
     code, _, err = _run(["estimate", _write(tmp_path, text), "--trace"], capsys)
     assert code == 2
     assert ":4: model.dtype:" in err and "bitsandbytes" in err
+
+
+def test_without_an_instance_the_verdict_is_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SEED_FINAL.split("compute:")[0]
+    code, out, _ = _run(["estimate", _write(tmp_path, text), "--format", "json"], capsys)
+    assert code == 0
+    mem = json.loads(out)["memory"]
+    assert mem["fits"] is None and mem["capacity_gib"] is None and mem["peak_gib"] > 13
+
+
+def test_without_a_model_exits_2_naming_the_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "training:\n  output_dir: /tmp/out\n"
+    code, _, err = _run(["estimate", _write(tmp_path, text)], capsys)
+    assert code == 2 and "model" in err and "Traceback" not in err
