@@ -125,6 +125,7 @@ def _gather(plan: Plan, clients: Clients, facts: AwsFacts) -> None:
         {"account": table["dlc_account"], "repository": table["dlc_repository"]},
     )
     values = _template_values(plan, facts)
+    kms_questions = _kms_questions(plan, facts, uris)
     role_policy_list: list[NamedPolicy] | None = None
     if compute.role_arn:
         facts.role, role_policy_list = gather_role(clients, compute.role_arn)
@@ -135,7 +136,7 @@ def _gather(plan: Plan, clients: Clients, facts: AwsFacts) -> None:
             facts.role_permissions = check_principal(
                 clients,
                 compute.role_arn,
-                _questions(table["role"], values),
+                _questions(table["role"], values) + kms_questions,
                 (lambda: readable)
                 if readable is not None
                 else (lambda: role_policies(iam, role_name)),
@@ -179,6 +180,39 @@ def _caller_permissions(
     return check_principal(
         clients, caller_arn, questions, lambda: user_policies(iam, name), f"the caller {caller_arn}"
     )
+
+
+# A bucket's SSE-KMS key must let the role encrypt what it writes and decrypt what it reads
+# (S3 user guide, "Using server-side encryption with AWS KMS keys": kms:GenerateDataKey for
+# uploads, kms:Decrypt for downloads).
+KMS_NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "data.train": ("decrypt the training data", ("kms:Decrypt",)),
+    "compute.checkpoint_s3_uri": (
+        "encrypt and decrypt checkpoints",
+        ("kms:GenerateDataKey", "kms:Decrypt"),
+    ),
+    "compute.output_path": ("encrypt the model upload", ("kms:GenerateDataKey",)),
+}
+
+
+def _kms_questions(plan: Plan, facts: AwsFacts, uris: dict[str, str]) -> list[Question]:
+    from .storage import kms_key_arn
+
+    out: list[Question] = []
+    for field, (purpose, actions) in KMS_NEEDS.items():
+        parsed = parse_s3(uris.get(field))
+        bucket = facts.buckets.get(parsed.bucket) if parsed is not None else None
+        if bucket is None or not bucket.kms_key:
+            continue
+        arn = kms_key_arn(bucket.kms_key, bucket.region or facts.region, facts.account)
+        if arn is None:
+            facts.notes.append(
+                f"s3://{bucket.name} encrypts with KMS alias {bucket.kms_key}: the role's "
+                "permission on the key behind it was not checked"
+            )
+            continue
+        out.append(Question(purpose, field, actions, arn, arn))
+    return out
 
 
 def _template_values(plan: Plan, facts: AwsFacts) -> dict[str, str]:

@@ -144,6 +144,8 @@ class BucketFacts:
     versioning: str | None = None
     """"Enabled", "Suspended" or None (never enabled)."""
     encrypted: bool | None = None
+    kms_key: str | None = None
+    """The customer KMS key of the bucket's default encryption (SSE-KMS), if one is named."""
     unchecked: list[Unchecked] = field(default_factory=list)
 
 

@@ -86,6 +86,10 @@ def gather_bucket(clients: Clients, name: str) -> BucketFacts:
     try:
         rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
         facts.encrypted = bool(rules.get("Rules"))
+        for rule in rules.get("Rules", []):
+            default = rule.get("ApplyServerSideEncryptionByDefault", {})
+            if str(default.get("SSEAlgorithm", "")).startswith("aws:kms"):
+                facts.kms_key = default.get("KMSMasterKeyID") or None
     except Exception as exc:
         _reraise_global(exc)
         if error_code(exc) == "ServerSideEncryptionConfigurationNotFoundError":
@@ -213,3 +217,15 @@ def bucket_uris(spec: Any) -> dict[str, str]:
             if parse_s3(value):
                 out[f"compute.{key}"] = value
     return out
+
+
+def kms_key_arn(key: str, region: str, account: str | None) -> str | None:
+    """A KMS key ARN for IAM questions; None for an alias (IAM authorises the key, not its alias).
+
+    KMSMasterKeyID may be a key ARN, a key id, or an alias (name or ARN).
+    """
+    if key.startswith("arn:"):
+        return None if ":alias/" in key else key
+    if key.startswith("alias/"):
+        return None
+    return f"arn:aws:kms:{region}:{account or '*'}:key/{key}"

@@ -477,3 +477,29 @@ def test_assumed_role_caller_is_checked_as_its_role(
         f"arn:aws:iam::{ACCOUNT}:role/team/Launcher" in finding.message
     )  # the role, with its path
     assert "iam:PassRole" in finding.message
+
+
+def test_kms_encrypted_checkpoint_bucket_needs_the_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key_arn = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    doc = role_policy()
+    build_account(monkeypatch, role_doc=doc)
+    boto3.client("s3", region_name="us-east-1").put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {
+            "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]},
+    )  # fmt: skip
+    findings = by_rule(run(write_spec(tmp_path), stubbed()), "PF605")
+    messages = {f.field: f.message for f in findings}
+    assert "kms:GenerateDataKey, kms:Decrypt" in messages["compute.checkpoint_s3_uri"]
+    assert key_arn in messages["compute.checkpoint_s3_uri"]
+    assert "kms:Decrypt" in messages["data.train"]  # same bucket: the data is encrypted too
+
+    doc["Statement"].append(
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn}
+    )
+    boto3.client("iam", region_name="us-east-1").put_role_policy(
+        RoleName="SageMakerTraining", PolicyName="training", PolicyDocument=json.dumps(doc)
+    )
+    assert by_rule(run(write_spec(tmp_path), stubbed()), "PF605") == []

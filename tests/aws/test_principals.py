@@ -31,3 +31,18 @@ def test_trust_policy_that_only_denies_sagemaker() -> None:
     doc = {"Statement": [{"Effect": "Deny", "Action": "sts:AssumeRole",
                           "Principal": {"Service": "sagemaker.amazonaws.com"}}]}  # fmt: skip
     assert trust_principals(doc) == (False, [])
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("1234abcd-12ab", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab"),
+        ("arn:aws:kms:eu-west-1:111122223333:key/k", "arn:aws:kms:eu-west-1:111122223333:key/k"),
+        ("alias/checkpoints", None),
+        ("arn:aws:kms:us-east-1:123456789012:alias/checkpoints", None),
+    ],
+)
+def test_kms_key_arn(key: str, expected: str | None) -> None:
+    from preflight.aws.storage import kms_key_arn
+
+    assert kms_key_arn(key, "us-east-1", "123456789012") == expected
