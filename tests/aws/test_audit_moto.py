@@ -503,3 +503,32 @@ def test_kms_encrypted_checkpoint_bucket_needs_the_key(
         RoleName="SageMakerTraining", PolicyName="training", PolicyDocument=json.dumps(doc)
     )
     assert by_rule(run(write_spec(tmp_path), stubbed()), "PF605") == []
+
+
+def test_attached_and_group_policies_are_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Local evaluation sees managed policies attached to the role, and a user's group policies."""
+    doc = role_policy()
+    checkpoints = doc["Statement"].pop(1)  # the checkpoint grant moves into a managed policy
+    launch, pass_role = LAUNCHER_POLICY["Statement"]
+    build_account(
+        monkeypatch, role_doc=doc, launcher_doc={"Version": "2012-10-17", "Statement": [launch]}
+    )
+    iam = boto3.client("iam", region_name="us-east-1")
+    arn = iam.create_policy(
+        PolicyName="checkpoints",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [checkpoints]}),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="SageMakerTraining", PolicyArn=arn)
+    iam.create_group(GroupName="launchers")
+    iam.put_group_policy(
+        GroupName="launchers",
+        PolicyName="pass",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [pass_role]}),
+    )
+    iam.add_user_to_group(GroupName="launchers", UserName="launcher")
+    report = run(write_spec(tmp_path), stubbed())
+    assert by_rule(report, "PF605") == [] and by_rule(report, "PF603") == []
+    notes = " ".join(f.message for f in by_rule(report, "PF600"))
+    assert "from its 2 identity policies" in notes  # role: inline + attached; user: inline + group
