@@ -30,7 +30,7 @@ from .progress import ProgressState, Renderer
 log = logging.getLogger("trainjob")
 
 
-class CheckpointGuard(TrainerCallback):  # type: ignore[misc]
+class CheckpointGuard(TrainerCallback):
     """Validate, record, rotate and watch checkpoints (rank 0 only writes)."""
 
     def __init__(
@@ -219,7 +219,7 @@ class CheckpointGuard(TrainerCallback):  # type: ignore[misc]
         self._stop.set()
 
 
-class ProgressCallback(TrainerCallback):  # type: ignore[misc]
+class ProgressCallback(TrainerCallback):
     """Feeds ProgressState from Trainer events; the Renderer shows it."""
 
     def __init__(self, state: ProgressState, renderer: Renderer) -> None:

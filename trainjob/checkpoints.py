@@ -202,11 +202,14 @@ class ResumePoint:
     quarantined: list[tuple[CheckpointCheck, Path]] = field(default_factory=list)
 
 
-def find_resume_point(output_dir: Path, *, require_optimizer: bool = True) -> ResumePoint:
+def find_resume_point(
+    output_dir: Path, *, require_optimizer: bool = True, move_aside: bool = True
+) -> ResumePoint:
     """The newest valid checkpoint; every invalid one is quarantined (renamed, not deleted).
 
     Invalid checkpoints older than the chosen one are moved aside too: Trainer's rotation would
-    otherwise count them as kept copies and delete good ones in their place.
+    otherwise count them as kept copies and delete good ones in their place. In a multi-process
+    run only rank 0 moves folders (``move_aside``); the others reach the same verdict by reading.
     """
     point = ResumePoint(checkpoint=None)
     for path in reversed(list_checkpoints(output_dir)):
@@ -214,7 +217,7 @@ def find_resume_point(output_dir: Path, *, require_optimizer: bool = True) -> Re
         if check.valid:
             if point.checkpoint is None:
                 point.checkpoint = check
-        else:
+        elif move_aside:
             point.quarantined.append((check, quarantine(check)))
     return point
 

@@ -30,7 +30,7 @@ def setup_console_logging(*, live: bool | None = None) -> logging.Logger:
         else:
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
-        handler._trainjob_console = True  # type: ignore[attr-defined]
+        setattr(handler, "_trainjob_console", True)  # noqa: B010 (marks our own handler)
         logger.addHandler(handler)
     return logger
 

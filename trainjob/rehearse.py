@@ -54,7 +54,7 @@ def _interrupter(at_step: int, wait_seconds: float) -> Any:
     JIT checkpoint's kill-wait (3 s in transformers 5.x) so the save happens at the next hook."""
     from transformers import TrainerCallback
 
-    class SelfInterrupt(TrainerCallback):  # type: ignore[misc]
+    class SelfInterrupt(TrainerCallback):
         fired = False
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -128,7 +128,7 @@ def rehearse(
         "save_total_limit": None,
     }
     result = Rehearsal()
-    base = {
+    base: dict[str, Any] = {
         "gate": False,
         "output_dir": out,
         "model_dir": final,

@@ -205,6 +205,7 @@ class _Run:
         self.started = time.monotonic()
         self.started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.sigterm_step: int | None = None
+        self._previous_sigint: Any = None
 
     # -- paths ----------------------------------------------------------------------------------
 
@@ -256,6 +257,9 @@ class _Run:
                     "or csv file, or a folder of them)"
                 )
             return None
+        if "://" in stated and which == "eval" and self.sm is not None:
+            log.warning("data.eval %s has no SM_CHANNEL_EVAL in this job: no evaluation", stated)
+            return None
         if "://" in stated:
             raise TrainjobError(
                 f"{self._where('data.' + which)}: data.{which}: {stated} is remote; trainjob run "
@@ -284,7 +288,7 @@ class _Run:
             data = self.spec.data
             train_path = self._data_path("train")
             assert train_path is not None
-            fields = {
+            fields: dict[str, Any] = {
                 "fmt": data.format if data else "text",
                 "text_field": data.text_field if data else "text",
                 "source_field": data.source_field if data else "source",
@@ -298,7 +302,9 @@ class _Run:
 
             manifest = Manifest(output_dir)
             save_only_model = bool(self._training_value("save_only_model"))
-            point = find_resume_point(output_dir, require_optimizer=not save_only_model)
+            point = find_resume_point(
+                output_dir, require_optimizer=not save_only_model, move_aside=_is_rank_zero()
+            )
             for check, moved in point.quarantined:
                 log.warning(
                     "moved aside invalid %s -> %s (%s); it is kept, not deleted",
@@ -483,6 +489,8 @@ class _Run:
         finally:
             guard.stop_watchdog()
             renderer.stop()
+            if self._previous_sigint is not None:
+                signal.signal(signal.SIGINT, self._previous_sigint)
             result = self._finish(
                 outcome,
                 trainer,
@@ -670,7 +678,8 @@ class _Run:
                 return
             log.info("SIGTERM: saving %s before the grace period ends", folder.name)
             original()
-            guard.after_save(step, "sigterm", epoch=trainer.state.epoch)
+            if trainer.is_world_process_zero():
+                guard.after_save(step, "sigterm", epoch=trainer.state.epoch)
 
         manager.execute_jit_checkpoint = jit_save
 
@@ -680,7 +689,7 @@ class _Run:
             manager._sigterm_handler(signum, frame)
 
         try:
-            signal.signal(signal.SIGINT, on_sigint)
+            self._previous_sigint = signal.signal(signal.SIGINT, on_sigint)
         except ValueError:
             pass
 
@@ -770,12 +779,15 @@ class _Run:
         state = trainer.state
         saved_to: Path | None = None
         is_main = state.is_world_process_zero
-        if trained and is_main and state.global_step > 0:
+        if trained and state.global_step > 0:
             for target in (model_dir, backup_dir):
                 if target is None:
                     continue
                 try:
+                    # every rank calls save_model (FSDP/DeepSpeed gather); it writes on rank 0
                     trainer.save_model(str(target))
+                    if not is_main:
+                        continue
                     tokenizer.save_pretrained(str(target))
                     (target / FINAL_MARKER).write_text(
                         json.dumps(
@@ -866,6 +878,11 @@ class _Run:
         tmp = path.with_name(f".{RECORD_NAME}.tmp")
         tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def _is_rank_zero() -> bool:
+    """Rank 0 of an ``accelerate launch``/torchrun job, or a single process."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _finished(check: CheckpointCheck) -> bool:
