@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from memplan import LoraSetup, catalog_names, count_params, load_architecture
@@ -69,7 +71,8 @@ def test_lora_counts_match_peft(name: str, targets: tuple[str, ...]) -> None:
     arch, model = _meta_model(name, 2)
     lora = LoraSetup(r=8, target_modules=targets)
     target_arg = "all-linear" if targets == ("all-linear",) else list(targets)
-    with torch.device("meta"):
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # transformers' deprecation notices
         wrapped = peft.get_peft_model(
             model, peft.LoraConfig(r=8, target_modules=target_arg, task_type="CAUSAL_LM")
         )
