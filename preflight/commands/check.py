@@ -89,7 +89,7 @@ def check(
 
         report = apply_baseline(report, baseline)
     gate = Severity(fail_on)
-    if fmt == "rich" and output is None:
+    if fmt == "rich" and output is None and not redact:
         from rich.console import Console
 
         from ..render.rich_report import report_renderable

@@ -261,7 +261,7 @@ class RuntimeQuota(Rule):
     Why is this bad?
     CreateTrainingJob fails with a ResourceLimitExceeded error when the quota is lower than the
     requested MaxRuntime; raising it takes a Service Quotas request, which can take days. Run
-    `preflight quota` or `preflight check --aws` to read the account's real value.
+    `preflight check SPEC --aws` to read the account's real value.
 
     Example:
     ```yaml
@@ -288,7 +288,10 @@ class RuntimeQuota(Rule):
     name = "runtime-quota"
     severity = Severity.INFO
     title = "max_run_hours is above the default 5-day account quota"
-    fix = "Check the quota with `preflight quota` and request an increase before launch."
+    fix = (
+        "Check the account's quota with `preflight check SPEC --aws`, and file the increase with "
+        "`preflight quota request SPEC` before launch."
+    )
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/regions-quotas.html"
     requires = ("compute",)
 
