@@ -384,8 +384,7 @@ class _Run:
             "max_length": max_length,
             "model": self.spec.model.name if self.spec.model else None,
         }
-        if resume is not None:
-            self._check_resume(resume, manifest, plan)
+        changed = self._check_resume(resume, manifest, plan) if resume is not None else False
 
         model = self._wrap_lora(model, args_values)
 
@@ -441,7 +440,7 @@ class _Run:
         self._wrap_jit(trainer, guard, output_dir)
 
         resumed_from = resume.path.name if resume is not None else None
-        if resume is not None and _finished(resume):
+        if resume is not None and _finished(resume, plan["max_steps"], changed):
             # Trainer would run one extra step past max_steps when resumed at the very end.
             log.info("%s is already at max_steps: nothing left to train", resume.path.name)
             trainer.state.global_step = resume.step
@@ -612,7 +611,8 @@ class _Run:
 
     def _check_resume(
         self, resume: CheckpointCheck, manifest: Manifest, plan: dict[str, Any]
-    ) -> None:
+    ) -> bool:
+        """Refuse a resume into a changed job unless allowed; True when allowed despite changes."""
         entry = manifest.entry(resume.path.name) or {}
         before = entry.get("plan")
         if not before:
@@ -630,7 +630,7 @@ class _Run:
             if k in before and before[k] != plan.get(k)
         ]
         if not changed:
-            return
+            return False
         text = "; ".join(changed)
         if self.options.allow_mismatch:
             log.warning(
@@ -638,7 +638,7 @@ class _Run:
                 resume.path.name,
                 text,
             )
-            return
+            return True
         raise RunRefused(
             f"{resume.path} was trained under a different plan: {text}. Resuming would silently "
             "change the job (Trainer does not check). Restore the spec, use a new output_dir, "
@@ -885,8 +885,16 @@ def _is_rank_zero() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def _finished(check: CheckpointCheck) -> bool:
-    """True when a checkpoint's own trainer_state says it reached its max_steps."""
+def _finished(check: CheckpointCheck, planned_max_steps: int | None, changed: bool) -> bool:
+    """True when the checkpoint already reached this job's last step.
+
+    With ``max_steps`` stated that is the bound; for an epoch-based job the checkpoint's own
+    ``max_steps`` is, unless the plan was changed under ``--allow-mismatch`` (then Trainer decides).
+    """
+    if planned_max_steps is not None and planned_max_steps > 0:
+        return check.step >= planned_max_steps
+    if changed:
+        return False
     state = json.loads((check.path / "trainer_state.json").read_text(encoding="utf-8"))
     max_steps = state.get("max_steps") or 0
     return bool(max_steps) and check.step >= max_steps
