@@ -37,5 +37,16 @@ typecheck: setup
 docs: setup
 	$(BIN)/python scripts/gen_rule_docs.py
 
+# Benchmarks write their results next to their scripts; commit them with the machine they ran on.
+bench: setup
+	$(BIN)/python benchmarks/preflight/cold_check.py
+	$(BIN)/python benchmarks/memplan/speed.py
+	$(BIN)/python benchmarks/memplan/accuracy.py
+	$(BIN)/python benchmarks/memplan/peers.py
+	$(BIN)/python benchmarks/costmodel/bench_spot.py
+	$(BIN)/python benchmarks/costmodel/seed_numbers.py
+	$(BIN)/python benchmarks/aws/audit_cost.py
+	$(BIN)/python benchmarks/trainjob/bench_overhead.py
+
 clean-venv:
 	rm -rf $(VENV)
