@@ -130,6 +130,7 @@ def rehearse(
     result = Rehearsal()
     base: dict[str, Any] = {
         "gate": False,
+        "cost": False,  # it runs here, not on the instance the spec prices
         "output_dir": out,
         "model_dir": final,
         "backup_dir": root / "final-model-backup",

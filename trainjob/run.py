@@ -77,6 +77,7 @@ class RunOptions:
     live: bool | None = None
     sagemaker: SageMakerEnv | None = None
     gate: bool = True
+    cost: bool = True  # show cost so far from compute.instance_type (off for rehearsals)
     # Used by ``trainjob rehearse``: a shallow copy of the model and a bounded, faster run.
     shallow_layers: int | None = None
     data_limit: int | None = None
@@ -586,6 +587,10 @@ class _Run:
         values = dict(self.spec.training.values)
         values.update(self.options.training_overrides)
         values["output_dir"] = str(output_dir)
+        if values.get("enable_jit_checkpoint") is False:
+            log.warning(
+                "training.enable_jit_checkpoint: false overridden: trainjob saves on SIGTERM"
+            )
         values["enable_jit_checkpoint"] = True  # save on SIGTERM (transformers >= 5.0)
         limit = values.pop("save_total_limit", None)
         values["save_total_limit"] = None  # trainjob rotates, after validating the newer save
@@ -695,7 +700,7 @@ class _Run:
 
     def _usd_per_hour(self) -> float | None:
         compute = self.spec.compute
-        if compute is None or not compute.instance_type:
+        if not self.options.cost or compute is None or not compute.instance_type:
             return None
         import costmodel
 
