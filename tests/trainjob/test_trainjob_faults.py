@@ -108,3 +108,22 @@ def test_full_disk_gives_clear_error_and_keeps_last_good_checkpoint(tmp_path: Pa
     assert [p.name for p in list_checkpoints(out)] == ["checkpoint-5"]
     assert len(list(out.glob("quarantine-checkpoint-10-*"))) == 1
     assert "checkpoint-5" in output.split("disk full", 1)[1]
+
+
+def test_ctrl_c_saves_and_stops_like_sigterm(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    spec = write_spec(tmp_path, output_dir=out, training={"max_steps": 60, "save_steps": 50})
+    proc = start_driver(spec, "--step-sleep", "0.2")
+    wait_for(
+        lambda: (
+            (out / "trainjob.log").is_file() and " step 3/" in (out / "trainjob.log").read_text()
+        ),
+        90,
+        proc,
+    )
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output[-3000:]
+    attempt = last_attempt(out)
+    assert attempt["outcome"] == "stopped" and attempt["global_step"] < 50
+    assert validate_checkpoint(out / attempt["sigterm_checkpoint"]).valid
