@@ -241,6 +241,10 @@ class ProgressCallback(TrainerCallback):
             self.renderer.update(logged=False)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+        if logs and "eval_loss" in logs and state.is_world_process_zero:
+            # Trainer's own dict form, which the launch side's CloudWatch metric regex reads.
+            shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in logs.items()}
+            log.info("eval at step %d: %s", state.global_step, shown)
         if logs and "loss" in logs:
             self.state.loss = float(logs["loss"])
             if state.is_world_process_zero:

@@ -209,3 +209,33 @@ def test_cli_help_is_fast_and_imports_no_torch() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_eval_best_model_and_rotation_after_validation(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    spec = write_spec(
+        tmp_path,
+        output_dir=out,
+        training={
+            "max_steps": 12,
+            "save_steps": 4,
+            "eval_strategy": "steps",
+            "eval_steps": 4,
+            "load_best_model_at_end": True,
+            "metric_for_best_model": "eval_loss",
+            "save_total_limit": 2,
+        },
+    )
+    data = json.loads(spec.read_text())
+    data["data"]["eval"] = str(DATA / "tiny-pairs.csv")
+    spec.write_text(json.dumps(data))
+    proc = run_trainjob("run", str(spec))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("eval at step") == 3 and "'eval_loss':" in proc.stderr
+    kept = [p.name for p in list_checkpoints(out)]
+    assert len(kept) == 2 and "checkpoint-12" in kept
+    state = json.loads((out / "checkpoint-12" / "trainer_state.json").read_text())
+    best = Path(state["best_model_checkpoint"]).name
+    assert best in kept  # rotation never removes the best checkpoint
+    statuses = {k: v["status"] for k, v in manifest(out)["checkpoints"].items()}
+    assert sorted(statuses.values()) == ["rotated", "valid", "valid"]
