@@ -180,7 +180,7 @@ def load_model(
         )
     elif use_cuda:
         kwargs["dtype"] = getattr(torch, dtype)
-    else:
+    elif dtype != "float32":
         log.info("model.dtype %s: loading in float32 on CPU (half precision is GPU-only)", dtype)
     try:
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)

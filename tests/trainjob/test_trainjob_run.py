@@ -239,3 +239,27 @@ def test_eval_best_model_and_rotation_after_validation(tmp_path: Path) -> None:
     assert best in kept  # rotation never removes the best checkpoint
     statuses = {k: v["status"] for k, v in manifest(out)["checkpoints"].items()}
     assert sorted(statuses.values()) == ["rotated", "valid", "valid"]
+
+
+def test_model_from_a_local_directory(tmp_path: Path) -> None:
+    from trainjob.data import read_texts
+    from trainjob.modelbuild import TINY, build_from_config, bundled_config
+
+    texts = read_texts(DATA / "tiny-text.jsonl").texts
+    fields = bundled_config(TINY)
+    assert fields is not None
+    built = build_from_config(fields, texts, tmp_path / "assets", seed=1, origin=TINY)
+    local = tmp_path / "my-model"
+    built.model.save_pretrained(local)
+    built.tokenizer.save_pretrained(local)
+    spec = write_spec(
+        tmp_path, output_dir=tmp_path / "out", training={"max_steps": 4, "save_steps": 2}
+    )
+    data = json.loads(spec.read_text())
+    data["model"]["name"] = "my-model"  # relative to the spec file
+    spec.write_text(json.dumps(data))
+    proc = run_trainjob("run", str(spec))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"model: {local}" in proc.stderr
+    assert [p.name for p in list_checkpoints(tmp_path / "out")] == ["checkpoint-2", "checkpoint-4"]
+    assert not (tmp_path / "out" / "trainjob-assets").exists()  # nothing built: the dir was used
