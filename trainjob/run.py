@@ -223,6 +223,17 @@ class _Run:
                     output_dir,
                 )
             return output_dir, self.sm.model_dir, self.sm.output_data_dir / "final_model"
+        compute = self.spec.compute
+        if (
+            compute is not None
+            and compute.provider == "sagemaker"
+            and self.options.output_dir is None
+        ):
+            raise RunRefused(
+                f"{self._where('compute.provider')}: compute.provider: sagemaker, and this is not a "
+                "SageMaker container; launch it with `trainjob launch SPEC`, or pass --output-dir "
+                "to train here"
+            )
         if self.options.output_dir is not None:
             output_dir = self.options.output_dir
         else:

@@ -263,3 +263,22 @@ def test_model_from_a_local_directory(tmp_path: Path) -> None:
     assert f"model: {local}" in proc.stderr
     assert [p.name for p in list_checkpoints(tmp_path / "out")] == ["checkpoint-2", "checkpoint-4"]
     assert not (tmp_path / "out" / "trainjob-assets").exists()  # nothing built: the dir was used
+
+
+def test_a_sagemaker_spec_is_not_run_locally_by_accident(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path,
+        output_dir=Path("/opt/ml/checkpoints"),
+        compute={
+            "provider": "sagemaker",
+            "instance_type": "ml.g5.xlarge",
+            "checkpoint_s3_uri": "s3://my-bucket/tiny/checkpoints",
+            "role_arn": "arn:aws:iam::123456789012:role/SageMakerTraining",
+            "max_run_hours": 1,
+        },
+    )
+    proc = run_trainjob("run", str(spec))
+    assert proc.returncode == 1 and "trainjob launch" in proc.stderr
+    assert (
+        "compute.provider" in proc.stderr and not Path("/opt/ml/checkpoints/trainjob.log").exists()
+    )
