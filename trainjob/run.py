@@ -812,7 +812,8 @@ class _Run:
                         encoding="utf-8",
                     )
                     log.info(
-                        "final adapter and tokenizer saved to %s (step %d)",
+                        "final %s and tokenizer saved to %s (step %d)",
+                        "adapter" if self.spec.lora else "model",
                         target,
                         state.global_step,
                     )
