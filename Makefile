@@ -18,10 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/preflight check examples/seed-fixed.yaml; \
-	code=$$?; echo "preflight exit code: $$code (0 clean, 1 findings, 2 unusable input)"; \
-	$(BIN)/preflight check examples/seed-broken.yaml --fail-on error; \
-	echo "preflight exit code on the seed's broken spec: $$? (expected 1)"
+	bash scripts/demo.sh
 
 test: setup
 	$(BIN)/ruff check .

@@ -49,13 +49,37 @@ def finding_line(finding: Any, spec_file: str) -> str:
     return f"{where}:{key} [{finding.rule}] {finding.message}{fix}"
 
 
+def as_trainjob_runs_it(loaded: Any) -> Any:
+    """The spec as trainjob will really run it, so the gate judges that plan, not the file.
+
+    trainjob always turns on the save on SIGTERM (``enable_jit_checkpoint``), and resuming from
+    the checkpoints already in ``output_dir`` is what it is for: PF104's warning about them is
+    recorded as silenced with that reason instead of repeated on every resume.
+    """
+    from dataclasses import replace
+
+    from preflight.spec import IgnoreEntry, TrainingSpec
+
+    spec = loaded.spec
+    training = TrainingSpec({**spec.training.values, "enable_jit_checkpoint": True})
+    ignore = [
+        *spec.ignore,
+        IgnoreEntry(
+            rule="PF104",
+            reason="trainjob run resumes from the newest valid checkpoint in output_dir "
+            "and quarantines broken ones",
+        ),
+    ]
+    return replace(loaded, spec=spec.model_copy(update={"training": training, "ignore": ignore}))
+
+
 def run_gate(loaded: Any, *, force: bool, reason: str | None) -> GateResult:
     """Run ``preflight.check`` on the loaded spec; refuse on errors unless forced with a reason."""
     import preflight
 
     if force and not (reason and reason.strip()):
         raise TrainjobError('--force needs --reason "...": the reason is kept with the run')
-    report = preflight.check(loaded)
+    report = preflight.check(as_trainjob_runs_it(loaded))
     active = report.active()
     errors = [f for f in active if f.severity.value == "error"]
     digest = hashlib.sha256(
