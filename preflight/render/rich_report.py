@@ -14,6 +14,8 @@ from ..findings import Severity
 from ..report import Report
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+MAX_NOTES = 8
+"""Notes (what a reader skipped or could not resolve) shown in the terminal; JSON has them all."""
 LABELS = {Severity.ERROR: "error", Severity.WARNING: "warn", Severity.INFO: "info"}
 
 
@@ -93,8 +95,17 @@ def report_renderable(report: Report, *, fail_on: Severity = Severity.ERROR) -> 
         parts.append(_findings_table(report))
     else:
         parts.append(Text("No findings.", style="green"))
-    for note in report.notes:
+    skipped = [n for n in report.notes if n.startswith("skipped ")]
+    others = [n for n in report.notes if not n.startswith("skipped ")]
+    if skipped:
+        parts.append(
+            Text(f"note: skipped {len(skipped)} files that are not training configs", style="dim")
+        )
+    for note in others[:MAX_NOTES]:
         parts.append(Text(f"note: {note}", style="dim"))
+    if len(others) > MAX_NOTES:
+        more = len(others) - MAX_NOTES
+        parts.append(Text(f"... and {more} more notes (--format json lists them all)", style="dim"))
     return Group(Panel(Group(*parts), title=f"preflight · {report.spec}", title_align="left"))
 
 

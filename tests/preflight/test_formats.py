@@ -105,3 +105,14 @@ def test_clean_report_renders_everywhere() -> None:
         assert render(empty, fmt)
     assert "ready to launch" in render(empty, Format.RICH)
     assert json.loads(render(empty, Format.SARIF))["runs"][0]["results"] == []
+
+
+def test_rich_collapses_skipped_files_and_long_note_lists() -> None:
+    notes = [f"skipped junk{i}.json: not a training config" for i in range(30)]
+    notes += [f"a.py: value {i} could not be resolved" for i in range(12)]
+    text = render(Report(spec=".", files=["a.py"], notes=notes), Format.RICH)
+    assert "skipped 30 files that are not training configs" in text
+    assert "junk3.json" not in text
+    assert "value 7 could not be resolved" in text and "value 8 could" not in text
+    assert "4 more notes" in text
+    assert json.loads(render(Report(spec=".", notes=notes), Format.JSON))["notes"] == notes
