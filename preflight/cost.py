@@ -44,15 +44,14 @@ def _model_target(loaded: LoadedSpec, name: str) -> str:
     return str(local) if local.is_dir() else name
 
 
-def tokens_per_example(avg_tokens: float | None, max_length: int | None, by_steps: bool) -> float:
+def tokens_per_example(avg_tokens: float | None, max_length: int | None, padding: str) -> float:
     """Tokens the GPU processes per example.
 
-    Counted by epochs: ``avg_tokens`` capped by ``max_length`` (dynamic padding).  Counted by
-    ``max_steps``: ``max_length`` (every example padded to it), the upper bound; this is also
-    what reproduces the seed's own run (152,000 steps in 168 h).  Either falls back to the
-    other figure when only one is given.
+    ``padding: max_length`` pads every example to ``max_length`` (what reproduces the seed's own
+    run: 152,000 steps in 168 h); ``longest`` (dynamic padding) costs about ``avg_tokens``, capped
+    by ``max_length``. Either falls back to the other figure when only one is given.
     """
-    if by_steps and max_length is not None:
+    if padding == "max_length" and max_length is not None:
         return float(max_length)
     if avg_tokens is not None:
         return min(float(avg_tokens), float(max_length)) if max_length else float(avg_tokens)
@@ -97,7 +96,7 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
         counts = memplan.count_params(arch, lora_setup)
     except ValueError as exc:
         return MissingFacts([_issue(loaded, "lora.target_modules", str(exc))])
-    tok = tokens_per_example(data.avg_tokens, data.max_length, max_steps > 0)
+    tok = tokens_per_example(data.avg_tokens, data.max_length, data.padding)
     embedding = 0 if arch.tie_word_embeddings else int(counts.embedding)
     return Workload(
         params_total=int(counts.base),

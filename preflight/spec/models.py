@@ -73,6 +73,12 @@ class DataSpec(_Section):
     num_examples: int | None = Field(None, ge=0, description="Number of training examples.")
     avg_tokens: float | None = Field(None, gt=0, description="Average tokens per example.")
     max_length: int | None = Field(None, gt=0, description="Truncation length in tokens.")
+    padding: Literal["longest", "max_length"] = Field(
+        "longest",
+        description='How batches are padded, which sets the tokens the GPU processes: "longest" '
+        "(pad to the longest example of each batch, what DataCollatorForLanguageModeling and "
+        'trainjob do: about avg_tokens each) or "max_length" (every example padded to max_length).',
+    )
     sample_path: str | None = Field(
         None, description="A local sample of the data, used to measure avg_tokens and to rehearse."
     )

@@ -169,11 +169,11 @@ def test_cost_summary_is_none_without_instance(tmp_path: Path) -> None:
 def test_tokens_per_example_rules() -> None:
     from preflight.cost import tokens_per_example
 
-    assert tokens_per_example(64, 256, by_steps=False) == 64
-    assert tokens_per_example(300, 256, by_steps=False) == 256
-    assert tokens_per_example(64, 256, by_steps=True) == 256
-    assert tokens_per_example(64, None, by_steps=True) == 64
-    assert tokens_per_example(None, 128, by_steps=False) == 128
+    assert tokens_per_example(64, 256, padding="longest") == 64
+    assert tokens_per_example(300, 256, padding="longest") == 256
+    assert tokens_per_example(64, 256, padding="max_length") == 256
+    assert tokens_per_example(64, None, padding="max_length") == 64
+    assert tokens_per_example(None, 128, padding="longest") == 128
 
 
 def test_seed_fixed_spec_matches_the_seeds_observed_rate() -> None:
