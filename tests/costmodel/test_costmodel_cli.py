@@ -223,3 +223,17 @@ def test_memory_verdict_comes_from_memplan(capsys: pytest.CaptureFixture[str]) -
     fits = {o["instance_type"]: o["fits_memory"] for o in doc["options"]}
     assert fits == {"ml.g4dn.xlarge": False, "ml.g5.xlarge": True}
     assert doc["recommendation"]["instance_type"] != "ml.g4dn.xlarge"
+
+
+def test_padding_decides_the_tokens_counted(tmp_path: Path) -> None:
+    from preflight.cost import cost_summary
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "examples" / "seed-broken.yaml").read_text()
+    padded = cost_summary(load_spec(root / "examples" / "seed-broken.yaml"))
+    dynamic_path = tmp_path / "dynamic.yaml"
+    dynamic_path.write_text(text.replace("padding: max_length", "padding: longest"))
+    dynamic = cost_summary(load_spec(dynamic_path))
+    assert padded is not None and dynamic is not None
+    # 256 padded tokens vs 64 average tokens: about 4x the compute (attention makes it a bit more).
+    assert 3.5 < padded["compute_hours"] / dynamic["compute_hours"] < 4.5
