@@ -7,6 +7,7 @@ rules instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .models import JobSpec
@@ -99,12 +100,45 @@ def _lora_vs_dtype(spec: JobSpec) -> list[Problem]:
     return []
 
 
+_VPC_ID_PREFIX = {"subnets": "subnet-", "security_group_ids": "sg-"}
+_VPC_MAX = {"subnets": 16, "security_group_ids": 5}  # CreateTrainingJob VpcConfig limits
+
+
+def _vpc(spec: JobSpec) -> list[Problem]:
+    c = spec.compute
+    if c is None:
+        return []
+    out: list[Problem] = []
+    given = {"subnets": c.subnets, "security_group_ids": c.security_group_ids}
+    for key, other in (("subnets", "security_group_ids"), ("security_group_ids", "subnets")):
+        if given[key] is not None and given[other] is None:
+            out.append(
+                (
+                    f"compute.{key}",
+                    f"{key} needs {other} too: SageMaker's VpcConfig takes both or neither",
+                )
+            )
+    for key, ids in given.items():
+        if ids is None:
+            continue
+        if not ids or len(ids) > _VPC_MAX[key]:
+            out.append(
+                (f"compute.{key}", f"must list 1 to {_VPC_MAX[key]} ids (SageMaker's VpcConfig)")
+            )
+        prefix = _VPC_ID_PREFIX[key]
+        for i, value in enumerate(ids):
+            if not re.fullmatch(rf"{prefix}[0-9a-f]{{1,32}}", value):
+                out.append((f"compute.{key}.{i}", f"{value!r} does not look like {prefix}..."))
+    return out
+
+
 CHECKS: list[Callable[[JobSpec], list[Problem]]] = [
     _spot_wait,
     _runtime_cap,
     _sagemaker_needs,
     _distributed,
     _lora_vs_dtype,
+    _vpc,
 ]
 
 

@@ -120,6 +120,16 @@ class ComputeSpec(_Section):
         "none", description="Data parallelism across GPUs: none, ddp, fsdp, or DeepSpeed zero1/2/3."
     )
     image_uri: str | None = Field(None, description="Training image; a HuggingFace DLC if unset.")
+    subnets: list[str] | None = Field(
+        None,
+        description="VPC subnet ids (subnet-...) the job runs in (VpcConfig.Subnets); "
+        "set together with security_group_ids.",
+    )
+    security_group_ids: list[str] | None = Field(
+        None,
+        description="VPC security group ids (sg-...) of the job (VpcConfig.SecurityGroupIds); "
+        "set together with subnets.",
+    )
 
 
 class BudgetSpec(_Section):

@@ -163,3 +163,64 @@ def test_unknown_model_and_instance_suggest(tmp_path: Path) -> None:
     assert by_key["model.name"].line == 2
     assert by_key["compute.instance_type"].line == 4
     assert "ml.g5.xlarge" in by_key["compute.instance_type"].message
+
+
+def test_vpc_keys_load(tmp_path: Path) -> None:
+    spec = load_spec(
+        write(
+            tmp_path,
+            "compute:\n  instance_type: ml.g5.xlarge\n  subnets: [subnet-0a1b2c3d]\n"
+            "  security_group_ids: [sg-0123abcd, sg-99]\n",
+        ),
+        resolve=False,
+    ).spec
+    assert spec.compute is not None
+    assert spec.compute.subnets == ["subnet-0a1b2c3d"]
+    assert spec.compute.security_group_ids == ["sg-0123abcd", "sg-99"]
+    unset = load_spec(write(tmp_path, "compute: {instance_type: ml.g5.xlarge}\n"), resolve=False)
+    assert unset.spec.compute is not None
+    assert unset.spec.compute.subnets is None and unset.spec.compute.security_group_ids is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "needle"),
+    [
+        (
+            "compute:\n  instance_type: ml.g5.xlarge\n  subnets: [subnet-0a1b]\n",
+            3,
+            "compute.subnets",
+            "needs security_group_ids",
+        ),
+        (
+            "compute:\n  instance_type: ml.g5.xlarge\n  security_group_ids: [sg-0a1b]\n",
+            3,
+            "compute.security_group_ids",
+            "needs subnets",
+        ),
+        (
+            "compute:\n  instance_type: ml.g5.xlarge\n  subnets:\n    - subnet-0a1b\n"
+            "    - vpc-0a1b\n  security_group_ids: [sg-0a1b]\n",
+            5,
+            "compute.subnets.1",
+            "subnet-...",
+        ),
+        (
+            "compute:\n  instance_type: ml.g5.xlarge\n  subnets: [subnet-0a1b]\n"
+            "  security_group_ids:\n    - default\n",
+            5,
+            "compute.security_group_ids.0",
+            "sg-...",
+        ),
+        (
+            "compute:\n  instance_type: ml.g5.xlarge\n  subnets: []\n"
+            "  security_group_ids: [sg-0a1b]\n",
+            3,
+            "compute.subnets",
+            "1 to 16",
+        ),
+    ],
+)
+def test_vpc_cross_field(tmp_path: Path, text: str, line: int, key: str, needle: str) -> None:
+    [(got_line, got_key, message)] = issues_of(write(tmp_path, text))
+    assert (got_line, got_key) == (line, key)
+    assert needle in message
