@@ -35,6 +35,8 @@ def config_object_names() -> frozenset[str]:
 def _convert(value: Any, how: str) -> Any:
     if how == "hours" and isinstance(value, int | float) and not isinstance(value, bool):
         return value / 3600
+    if how == "ids" and isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -106,6 +108,8 @@ def _distribution(value: Any, builder: SpecBuilder, where: tuple[int | None, int
 
 
 def _unresolved(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_unresolved(v) for v in value)
     return isinstance(value, Unknown | Dotted | CallValue)
 
 
@@ -116,4 +120,6 @@ def _why(value: Any) -> str:
         return value.text
     if isinstance(value, CallValue):
         return f"{value.name}(...)"
+    if isinstance(value, list | tuple):
+        return next((_why(v) for v in value if _unresolved(v)), repr(value))
     return repr(value)

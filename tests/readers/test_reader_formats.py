@@ -301,3 +301,50 @@ def test_gitignore_above_the_walked_directory_applies(tmp_path: Path) -> None:
     kept = _write(tmp_path / "configs" / "a.yaml", recipe)
     _write(tmp_path / "configs" / "old" / "b.yaml", recipe)
     assert [s.path for s in read_sources([tmp_path / "configs"])] == [kept]
+
+
+def test_vpc_keywords_of_sdk_v2_estimators_and_v3_networking(tmp_path: Path) -> None:
+    v2 = _write(
+        tmp_path / "launch_vpc.py",
+        "from sagemaker.huggingface import HuggingFace\n"
+        "SUBNETS = ['subnet-0a1b2c3d', 'subnet-0e1f2a3b']\n"
+        "est = HuggingFace(entry_point='train.py', instance_type='ml.g5.xlarge',\n"
+        "                  subnets=SUBNETS,\n"
+        "                  security_group_ids=('sg-0123abcd',))\n",
+    )
+    loaded = read_file(v2)
+    assert loaded.spec.compute is not None
+    assert loaded.spec.compute.subnets == ["subnet-0a1b2c3d", "subnet-0e1f2a3b"]
+    assert loaded.spec.compute.security_group_ids == ["sg-0123abcd"]
+    assert loaded.line_of("compute.subnets") == 4
+    assert loaded.line_of("compute.security_group_ids") == 5
+
+    v3 = _write(
+        tmp_path / "v3" / "trainer_vpc.py",
+        "from sagemaker.train import ModelTrainer\n"
+        "from sagemaker.train.configs import Compute, Networking\n"
+        "trainer = ModelTrainer(\n"
+        "    training_image='img',\n"
+        "    compute=Compute(instance_type='ml.g5.2xlarge'),\n"
+        "    networking=Networking(\n"
+        "        subnets=['subnet-0a1b2c3d'],\n"
+        "        security_group_ids=['sg-0123abcd', 'sg-0456ef01'],\n"
+        "    ),\n"
+        ")\n",
+    )
+    loaded = read_file(v3)
+    assert loaded.spec.compute is not None
+    assert loaded.spec.compute.subnets == ["subnet-0a1b2c3d"]
+    assert loaded.spec.compute.security_group_ids == ["sg-0123abcd", "sg-0456ef01"]
+    assert loaded.line_of("compute.subnets") == 7
+    assert loaded.line_of("compute.security_group_ids") == 8
+
+    unresolved = _write(
+        tmp_path / "u" / "launch.py",
+        "import os\nfrom sagemaker.pytorch import PyTorch\n"
+        "PyTorch(entry_point='t.py', instance_type='ml.g5.xlarge',\n"
+        "        subnets=[os.environ['SUBNET']], security_group_ids=['sg-0123abcd'])\n",
+    )
+    loaded = read_file(unresolved)
+    assert loaded.spec.compute is not None and loaded.spec.compute.subnets is None
+    assert any("compute.subnets" in note for note in loaded.notes)
