@@ -5,7 +5,8 @@ hand-typed estimator call: spot and ``MaxWaitTimeInSeconds >= MaxRuntimeInSecond
 checkpoint dir SageMaker syncs to S3 during the job (``CheckpointConfig``; ``training.output_dir``
 is forced to its ``LocalPath``), the runtime limit from ``compute.max_run_hours``, and tags that
 name the preflight verdict the job was launched under (``Report.digest()``), so a job in the
-console shows which plan it ran.
+console shows which plan it ran. ``compute.subnets`` / ``compute.security_group_ids`` become
+``VpcConfig`` (both paths; the SDK's ``Networking``).
 
 The request is in boto3's ``create_training_job`` shape. Code reaches the container the way the
 SageMaker training toolkit inside the HuggingFace DLC expects it: ``sourcedir.tar.gz`` in S3 named
@@ -103,6 +104,8 @@ class LaunchPlan:
     hyperparameters: dict[str, str]
     metric_definitions: list[dict[str, str]]
     notes: list[str] = field(default_factory=list)
+    subnets: list[str] = field(default_factory=list)
+    security_group_ids: list[str] = field(default_factory=list)
 
     @property
     def processes(self) -> int:
@@ -138,6 +141,11 @@ class LaunchPlan:
             "Environment": self.environment,
             "Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()],
         }
+        if self.subnets and self.security_group_ids:
+            request["VpcConfig"] = {
+                "Subnets": list(self.subnets),
+                "SecurityGroupIds": list(self.security_group_ids),
+            }
         if self.channels:
             request["InputDataConfig"] = [
                 {
@@ -339,6 +347,8 @@ def plan_launch(
         hyperparameters=hyperparameters,
         metric_definitions=[dict(m) for m in METRIC_DEFINITIONS],
         notes=notes,
+        subnets=list(compute.subnets or []),
+        security_group_ids=list(compute.security_group_ids or []),
     )
 
 

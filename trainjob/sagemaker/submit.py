@@ -1,7 +1,8 @@
 """Create the training job: through the sagemaker SDK v3 (``ModelTrainer``) or plain boto3.
 
 Both paths send the settings of one ``LaunchPlan`` (image, instances, spot and max wait, runtime
-limit, checkpoint config, output, environment, tags, metric definitions, data channels). They
+limit, checkpoint config, output, environment, tags, metric definitions, data channels, VPC
+config: ``VpcConfig`` for boto3, ``Networking`` for the SDK). They
 differ only in how code reaches the container:
 
 - boto3: ``sourcedir.tar.gz`` is uploaded to ``plan.code_uri`` and named by the training
@@ -104,6 +105,7 @@ def build_model_trainer(plan: LaunchPlan, source_dir: Path, session: Any) -> Any
         CheckpointConfig,
         Compute,
         InputData,
+        Networking,
         OutputDataConfig,
         SourceCode,
         StoppingCondition,
@@ -155,6 +157,11 @@ def build_model_trainer(plan: LaunchPlan, source_dir: Path, session: Any) -> Any
             or None,
             environment=dict(plan.environment),
             tags=[{"key": k, "value": v} for k, v in plan.tags.items()],
+            networking=Networking(
+                subnets=list(plan.subnets), security_group_ids=list(plan.security_group_ids)
+            )
+            if plan.subnets and plan.security_group_ids
+            else None,
         )
     trainer.with_metric_definitions(
         [MetricDefinition(name=m["Name"], regex=m["Regex"]) for m in plan.metric_definitions]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import tarfile
@@ -273,3 +274,46 @@ def test_a_bad_job_name_is_refused_before_anything_is_created(aws: str) -> None:
     assert result.exit_code == 2
     assert "--job-name" in result.output
     assert _jobs() == []
+
+
+def test_vpc_spec_puts_vpc_config_in_the_request_and_the_created_job(
+    aws: str, tmp_path: Path
+) -> None:
+    spec = variant(
+        tmp_path,
+        "vpc.yaml",
+        {
+            "  max_run_hours: 240\n": "  max_run_hours: 240\n"
+            "  subnets: [subnet-0a1b2c3d, subnet-0e1f2a3b]\n"
+            "  security_group_ids: [sg-0123abcd]\n"
+        },
+    )
+    vpc = {"Subnets": ["subnet-0a1b2c3d", "subnet-0e1f2a3b"], "SecurityGroupIds": ["sg-0123abcd"]}
+    plan = plan_launch(preflight.load_spec(spec), digest="x", options=LaunchOptions())
+    assert plan.to_request()["VpcConfig"] == vpc
+    no_vpc = plan_launch(preflight.load_spec(SEED_FIXED), digest="x", options=LaunchOptions())
+    assert "VpcConfig" not in no_vpc.to_request()
+
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    result = _invoke(str(spec), "--no-aws", "--via", "boto3")
+    assert result.exit_code == 0, result.output
+    job = _check_created_job(spec, spot=False, wait_hours=None)
+    assert job["VpcConfig"] == vpc
+
+    if importlib.util.find_spec("sagemaker") is None:
+        return
+    from trainjob.sagemaker.source import stage_source
+    from trainjob.sagemaker.submit import build_model_trainer
+
+    source = stage_source(spec, plan.checkpoint_local_path, tmp_path / "src")
+    trainer = build_model_trainer(plan, source, boto3.Session(region_name="us-east-1"))
+    assert trainer.networking._to_vpc_config().subnets == vpc["Subnets"]
+    assert trainer.networking._to_vpc_config().security_group_ids == vpc["SecurityGroupIds"]
+
+    # the SDK path creates its job with the same VpcConfig
+    result = _invoke(str(spec), "--no-aws", "--via", "sdk")
+    assert result.exit_code == 0, result.output
+    sm = boto3.client("sagemaker")
+    jobs = [sm.describe_training_job(TrainingJobName=j["TrainingJobName"]) for j in _jobs()]
+    assert len(jobs) == 2
+    assert all(j["VpcConfig"] == vpc for j in jobs)
