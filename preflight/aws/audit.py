@@ -2,8 +2,9 @@
 
 Order matters only for speed and clarity: the caller's identity first (no credentials or an
 unreachable endpoint end the audit right there with one reason), then quotas, buckets, logs,
-the image, and last the permission questions, whose exact resource ARNs use what was found
-(a real object of the training data, the log group's existence).
+the image, the VPC (when the spec names subnets), and last the permission questions, whose
+exact resource ARNs use what was found (a real object of the training data, the log group's
+existence).
 """
 
 from __future__ import annotations
@@ -124,6 +125,12 @@ def _gather(plan: Plan, clients: Clients, facts: AwsFacts) -> None:
         facts.account,
         {"account": table["dlc_account"], "repository": table["dlc_repository"]},
     )
+    if compute.subnets and compute.security_group_ids:
+        from .network import gather_vpc
+
+        facts.vpc = gather_vpc(
+            clients, compute.region, list(compute.subnets), list(compute.security_group_ids)
+        )
     values = _template_values(plan, facts)
     kms_questions = _kms_questions(plan, facts, uris)
     role_policy_list: list[NamedPolicy] | None = None

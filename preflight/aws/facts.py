@@ -185,6 +185,49 @@ class ImageFacts:
 
 
 @dataclass
+class SubnetFacts:
+    """One subnet of ``compute.subnets``, looked up in ``compute.region``."""
+
+    id: str
+    exists: bool | None = None
+    vpc_id: str | None = None
+    availability_zone: str | None = None
+    route_table_id: str | None = None
+    """The route table the subnet uses: its own association, else the VPC's main table."""
+    s3_path: str | None = None
+    """How the subnet reaches S3 ("S3 gateway endpoint vpce-..", "NAT gateway nat-.."), if it does."""
+    s3_reachable: bool | None = None
+    """True / False when the routes were read and judged; None when they could not be."""
+
+
+@dataclass
+class SecurityGroupFacts:
+    """One security group of ``compute.security_group_ids``."""
+
+    id: str
+    exists: bool | None = None
+    vpc_id: str | None = None
+    https_egress: str | None = None
+    """The egress rule that lets the job reach S3 on port 443 (e.g. "0.0.0.0/0"), if any."""
+
+
+@dataclass
+class VpcFacts:
+    """The job's VPC: subnets, security groups, their routes to S3 and HTTPS egress."""
+
+    subnets: list[SubnetFacts] = field(default_factory=list)
+    security_groups: list[SecurityGroupFacts] = field(default_factory=list)
+    https_egress_checked: bool = False
+    """True when every found group's egress rules could be judged (prefix lists resolved)."""
+    unchecked: list[tuple[str, Unchecked]] = field(default_factory=list)
+    """(spec key, what could not be checked) pairs."""
+
+    @property
+    def vpc_ids(self) -> list[str]:
+        return sorted({s.vpc_id for s in self.subnets if s.vpc_id})
+
+
+@dataclass
 class AwsFacts:
     """Everything the audit gathered for one spec (``plan.aws``)."""
 
@@ -202,4 +245,6 @@ class AwsFacts:
     checkpoint_prefix: PrefixFacts | None = None
     logs: LogFacts | None = None
     image: ImageFacts | None = None
+    vpc: VpcFacts | None = None
+    """Set when the spec states compute.subnets and compute.security_group_ids."""
     notes: list[str] = field(default_factory=list)

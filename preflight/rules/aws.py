@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 QUOTAS_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/regions-quotas.html"
 ROLES_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html"
 CHECKPOINTS_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html"
+VPC_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html"
 
 
 def _facts(plan: Plan) -> AwsFacts | None:
@@ -63,7 +64,8 @@ class AwsAuditIncomplete(Rule):
     $ AWS_PROFILE=training preflight check job.yaml --aws
     ```
     with a principal that may call `servicequotas:List*`, `sagemaker:List*`/`Describe*`,
-    `iam:Get*`/`List*`/`SimulatePrincipalPolicy`, `s3:ListBucket`/`GetBucket*`, `logs:Describe*`.
+    `iam:Get*`/`List*`/`SimulatePrincipalPolicy`, `s3:ListBucket`/`GetBucket*`, `logs:Describe*`
+    (and `ec2:Describe*` for a job in a VPC).
 
     References:
     - https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/Welcome.html
@@ -128,6 +130,8 @@ class AwsAuditIncomplete(Rule):
             unchecked = getattr(part, "unchecked", None) if part is not None else None
             if unchecked is not None:
                 yield self.finding(field, unchecked.sentence())
+        for field, unchecked in facts.vpc.unchecked if facts.vpc is not None else []:
+            yield self.finding(field, unchecked.sentence())
         for bucket in facts.buckets.values():
             for unchecked in bucket.unchecked:
                 yield self.finding(_bucket_field(plan, bucket.name), unchecked.sentence())
@@ -720,3 +724,213 @@ class TrainingImageMissing(Rule):
             return
         if facts.image.exists is False:
             yield self.finding("compute.image_uri", f"image {facts.image.uri} not found in ECR")
+
+
+def _subnet_field(plan: Plan, subnet_id: str) -> str:
+    ids = (plan.spec.compute.subnets if plan.spec.compute else None) or []
+    return f"compute.subnets.{ids.index(subnet_id)}" if subnet_id in ids else "compute.subnets"
+
+
+def _group_field(plan: Plan, group_id: str) -> str:
+    ids = (plan.spec.compute.security_group_ids if plan.spec.compute else None) or []
+    if group_id in ids:
+        return f"compute.security_group_ids.{ids.index(group_id)}"
+    return "compute.security_group_ids"
+
+
+class VpcResourceMismatch(Rule):
+    """
+    What it does:
+    Looks up `compute.subnets` and `compute.security_group_ids` in `compute.region` (EC2
+    DescribeSubnets / DescribeSecurityGroups) and reports an id that does not exist there, subnets
+    spread over more than one VPC, and a security group of another VPC than the subnets.
+
+    Why is this bad?
+    CreateTrainingJob, or the job's start, fails on a subnet or security group it cannot find
+    (ids are per region: one copied from another region does not exist here), and SageMaker
+    requires the security groups to belong to the VPC of the subnets.
+
+    Example:
+    ```yaml
+    compute:
+      region: us-east-1
+      subnets: [subnet-0a1b2c3d]          # created in eu-west-1
+      security_group_ids: [sg-0123abcd]
+    ```
+
+    Use instead:
+    Subnets and security groups of one VPC in the job's region (`aws ec2 describe-subnets
+    --region us-east-1`).
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html
+    """
+
+    id = "PF613"
+    name = "vpc-resource-mismatch"
+    severity = Severity.ERROR
+    title = "A subnet or security group is missing, in another region, or in another VPC"
+    fix = "Use subnets and security groups of one VPC in compute.region."
+    source_url = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html"
+    requires = ("aws", "sagemaker")
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        facts = _facts(plan)
+        if facts is None or facts.vpc is None:
+            return
+        vpc = facts.vpc
+        for subnet in vpc.subnets:
+            if subnet.exists is False:
+                yield self.finding(
+                    _subnet_field(plan, subnet.id),
+                    f"subnet {subnet.id} does not exist in {facts.region} (missing, or created "
+                    "in another region)",
+                )
+            elif subnet.availability_zone and not subnet.availability_zone.startswith(facts.region):
+                yield self.finding(
+                    _subnet_field(plan, subnet.id),
+                    f"subnet {subnet.id} is in {subnet.availability_zone}, not in {facts.region}",
+                )
+        vpcs = vpc.vpc_ids
+        if len(vpcs) > 1:
+            spread = ", ".join(f"{s.id} in {s.vpc_id}" for s in vpc.subnets if s.vpc_id)
+            yield self.finding(
+                "compute.subnets",
+                f"the subnets are in {len(vpcs)} VPCs ({spread}); a job's subnets must share one",
+            )
+        for group in vpc.security_groups:
+            if group.exists is False:
+                yield self.finding(
+                    _group_field(plan, group.id),
+                    f"security group {group.id} does not exist in {facts.region} (missing, or "
+                    "created in another region)",
+                )
+            elif len(vpcs) == 1 and group.vpc_id and group.vpc_id != vpcs[0]:
+                yield self.finding(
+                    _group_field(plan, group.id),
+                    f"security group {group.id} belongs to {group.vpc_id}, the subnets to "
+                    f"{vpcs[0]}",
+                )
+
+
+class VpcCannotReachS3(Rule):
+    """
+    What it does:
+    For every subnet of `compute.subnets`, reads its route table (its own association, else the
+    VPC's main table) and the VPC's endpoints, and reports a subnet with neither an S3 gateway
+    endpoint on that table nor a default route (0.0.0.0/0) to a NAT gateway or internet gateway.
+
+    Why is this bad?
+    A training job in a VPC reaches S3 only through its subnets. Without a route it hangs while
+    downloading the training data, or trains and never syncs a checkpoint or uploads the model:
+    the seed story's checklist item "check network connectivity (if using VPC)".
+
+    Example:
+    ```yaml
+    compute:
+      subnets: [subnet-0a1b2c3d]          # private subnet: local route only
+      security_group_ids: [sg-0123abcd]
+    ```
+
+    Use instead:
+    An S3 gateway endpoint on the subnet's route table (no NAT cost for S3 traffic):
+    ```console
+    aws ec2 create-vpc-endpoint --vpc-id vpc-0a1b --service-name com.amazonaws.us-east-1.s3 \\
+        --route-table-ids rtb-0a1b
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html
+    - https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html
+    """
+
+    id = "PF614"
+    name = "vpc-cannot-reach-s3"
+    severity = Severity.ERROR
+    title = "A subnet of the job has no route to S3"
+    fix = "Add an S3 gateway endpoint to the subnet's route table (or a NAT gateway route)."
+    source_url = VPC_URL
+    requires = ("aws", "sagemaker")
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        from ..aws.network import s3_service
+
+        facts = _facts(plan)
+        if facts is None or facts.vpc is None:
+            return
+        for subnet in facts.vpc.subnets:
+            if subnet.s3_reachable is not False:
+                continue
+            yield self.finding(
+                _subnet_field(plan, subnet.id),
+                f"subnet {subnet.id} (route table {subnet.route_table_id}) has no S3 gateway "
+                "endpoint and no 0.0.0.0/0 route to a NAT or internet gateway: the job cannot "
+                "download its data or sync checkpoints to S3",
+                fix=(
+                    f"aws ec2 create-vpc-endpoint --vpc-id {subnet.vpc_id} --service-name "
+                    f"{s3_service(facts.region)} --route-table-ids {subnet.route_table_id} "
+                    f"--region {facts.region}"
+                ),
+            )
+
+
+class VpcEgressBlocksHttps(Rule):
+    """
+    What it does:
+    Reads the egress rules of `compute.security_group_ids` and reports when none of the groups
+    lets TCP 443 out to 0.0.0.0/0 or to the region's S3 prefix list (`com.amazonaws.REGION.s3`).
+
+    Why is this bad?
+    S3 is reached over HTTPS. Rules of all the job's groups add up, so one group that allows it
+    is enough; when none does, the job's S3 traffic is dropped even with a perfect route, and
+    it hangs on its data or checkpoints just like a subnet without a route.
+
+    Example:
+    ```yaml
+    compute:
+      subnets: [subnet-0a1b2c3d]
+      security_group_ids: [sg-0123abcd]   # egress: tcp 5432 to the database only
+    ```
+
+    Use instead:
+    ```console
+    aws ec2 authorize-security-group-egress --group-id sg-0123abcd \\
+        --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{PrefixListId=pl-63a5400a}]'
+    ```
+    (the S3 prefix list id of the region: `aws ec2 describe-prefix-lists`).
+
+    References:
+    - https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+    - https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html
+    """
+
+    id = "PF615"
+    name = "vpc-egress-blocks-https"
+    severity = Severity.ERROR
+    title = "The job's security groups do not let HTTPS out to S3"
+    fix = "Allow egress TCP 443 to the S3 prefix list (or 0.0.0.0/0) in one of the groups."
+    source_url = "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"
+    requires = ("aws", "sagemaker")
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        from ..aws.network import s3_service
+
+        facts = _facts(plan)
+        if facts is None or facts.vpc is None or not facts.vpc.https_egress_checked:
+            return
+        found = [g for g in facts.vpc.security_groups if g.exists]
+        if not found or any(g.https_egress for g in found):
+            return
+        ids = ", ".join(g.id for g in found)
+        yield self.finding(
+            "compute.security_group_ids",
+            f"no egress rule of {ids} allows TCP 443 to 0.0.0.0/0 or to the "
+            f"{s3_service(facts.region)} prefix list: the job's S3 traffic is dropped",
+            fix=(
+                f"aws ec2 authorize-security-group-egress --group-id {found[0].id} "
+                "--ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,"
+                "PrefixListIds=[{PrefixListId=<the S3 prefix list: aws ec2 describe-prefix-lists "
+                f"--region {facts.region}>}}]' --region {facts.region}"
+            ),
+        )
