@@ -228,7 +228,11 @@ def _judge_routes(facts: VpcFacts, ec2: Any, region: str, vpcs: list[str]) -> No
             subnet.s3_path, subnet.s3_reachable = f"S3 gateway endpoint {endpoint}", True
             continue
         path, other = _default_route(chosen.get("Routes", []))
-        if path:
+        if path and path.startswith("internet gateway"):
+            # SageMaker's training network interfaces get no public IP, so an internet gateway
+            # alone gives them no way out: only an S3 gateway endpoint or a NAT gateway does.
+            subnet.s3_path, subnet.s3_reachable = path, False
+        elif path:
             subnet.s3_path, subnet.s3_reachable = path, True
         elif other:
             facts.unchecked.append(

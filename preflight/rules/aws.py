@@ -819,7 +819,8 @@ class VpcCannotReachS3(Rule):
     What it does:
     For every subnet of `compute.subnets`, reads its route table (its own association, else the
     VPC's main table) and the VPC's endpoints, and reports a subnet with neither an S3 gateway
-    endpoint on that table nor a default route (0.0.0.0/0) to a NAT gateway or internet gateway.
+    endpoint on that table nor a default route (0.0.0.0/0) to a NAT gateway. An internet gateway
+    alone does not count: the network interfaces SageMaker creates for the job get no public IP.
 
     Why is this bad?
     A training job in a VPC reaches S3 only through its subnets. Without a route it hangs while
@@ -862,10 +863,16 @@ class VpcCannotReachS3(Rule):
         for subnet in facts.vpc.subnets:
             if subnet.s3_reachable is not False:
                 continue
+            igw = (
+                f"; its default route goes to {subnet.s3_path}, but SageMaker's training "
+                "network interfaces get no public IP, so that is no way out"
+                if subnet.s3_path
+                else ""
+            )
             yield self.finding(
                 _subnet_field(plan, subnet.id),
                 f"subnet {subnet.id} (route table {subnet.route_table_id}) has no S3 gateway "
-                "endpoint and no 0.0.0.0/0 route to a NAT or internet gateway: the job cannot "
+                f"endpoint and no 0.0.0.0/0 route to a NAT gateway{igw}: the job cannot "
                 "download its data or sync checkpoints to S3",
                 fix=(
                     f"aws ec2 create-vpc-endpoint --vpc-id {subnet.vpc_id} --service-name "

@@ -175,13 +175,16 @@ def test_subnet_on_the_vpc_main_route_table_is_judged_by_that_table(
     assert vpc_findings(run(vpc_spec(tmp_path, [bare], [net.open_sg]))) == []
 
 
-def test_internet_gateway_default_route_counts_as_a_path(net: Net, tmp_path: Path) -> None:
+def test_internet_gateway_alone_is_no_path(net: Net, tmp_path: Path) -> None:
+    """SageMaker's training ENIs get no public IP: an internet gateway route does not reach S3."""
     igw = net.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     net.ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=net.vpc)
     net.ec2.create_route(
         RouteTableId=net.private_table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw
     )
-    assert vpc_findings(run(vpc_spec(tmp_path, [net.private], [net.open_sg]))) == []
+    [finding] = vpc_findings(run(vpc_spec(tmp_path, [net.private], [net.open_sg])))
+    assert finding.rule == "PF614"
+    assert f"internet gateway {igw}" in finding.message and "no public IP" in finding.message
 
 
 def test_missing_ids_are_pf613_at_their_list_item(net: Net, tmp_path: Path) -> None:
