@@ -265,6 +265,7 @@ def _template_values(plan: Plan, facts: AwsFacts) -> dict[str, str]:
     values["_data"] = "1" if data is not None else ""
     values["_checkpoint"] = "1" if ckpt is not None else ""
     values["_output"] = "1" if out is not None else ""
+    values["_vpc"] = "1" if compute.subnets else ""
     values["_missing_log_group"] = "" if facts.logs is not None and facts.logs.exists else "1"
     return values
 

@@ -13,7 +13,14 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_helpers import QuotaSession, build_account, quota_stub, seed_quotas, write_spec
+from aws_helpers import (
+    QuotaSession,
+    build_account,
+    quota_stub,
+    role_policy,
+    seed_quotas,
+    write_spec,
+)
 from botocore.stub import Stubber
 
 from preflight.aws import gather_facts
@@ -314,3 +321,26 @@ def test_without_vpc_keys_the_audit_asks_ec2_nothing(
     assert facts.vpc is None
     assert session.asked_ec2 is False
     assert not any(f.rule in VPC_RULES for f in run(write_spec(tmp_path)))
+
+
+def test_vpc_job_role_needs_the_ec2_network_interface_actions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build_account(monkeypatch)  # the least-privilege role of the other tests: no EC2 actions
+    net = make_net()
+    found = run(vpc_spec(tmp_path, [net.endpoint], [net.open_sg]))
+    ec2 = [f for f in found if f.rule == "PF605" and f.field == "compute.subnets"]
+    assert ec2 and "ec2:CreateNetworkInterface" in " ".join(f.message + (f.fix or "") for f in ec2)
+
+
+def test_vpc_job_role_with_ec2_actions_passes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    doc = role_policy()
+    doc["Statement"].append(
+        {"Effect": "Allow", "Action": ["ec2:*NetworkInterface*", "ec2:Describe*"], "Resource": "*"}
+    )
+    build_account(monkeypatch, role_doc=doc)
+    net = make_net()
+    found = run(vpc_spec(tmp_path, [net.endpoint], [net.open_sg]))
+    assert not [f for f in found if f.rule == "PF605" and f.field == "compute.subnets"]
