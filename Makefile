@@ -23,6 +23,7 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy memplan costmodel
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: setup
