@@ -296,6 +296,21 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
     }
 
 
+def missing_for_cost(loaded: LoadedSpec) -> str:
+    """Why ``cost_summary`` has nothing for this spec, naming the keys that would fix it."""
+    compute = loaded.spec.compute
+    if compute is None:
+        return "no compute section"
+    if compute.provider != "sagemaker":
+        return "a local job has no instance price"
+    if not compute.instance_type:
+        return "compute.instance_type is not set"
+    work = workload_from_spec(loaded)
+    if isinstance(work, MissingFacts):
+        return "; ".join(f"{i.key} {i.message}" for i in work.issues)
+    return f"no price for {compute.instance_type} in {compute.region}"
+
+
 def duration_vs_max_run(summary: dict[str, Any]) -> tuple[float, float, bool]:
     """(hours the job needs, compute.max_run_hours, whether it would be cut off).
 

@@ -27,11 +27,11 @@ def _memory(loaded: LoadedSpec) -> tuple[Any | None, str | None]:
 
 
 def _cost(loaded: LoadedSpec) -> tuple[dict[str, Any] | None, str | None]:
-    from .cost import cost_summary
+    from .cost import cost_summary, missing_for_cost
 
     summary = cost_summary(loaded)
     if summary is None:
-        return None, "the spec lacks model, data size or instance"
+        return None, missing_for_cost(loaded)
     return summary, None
 
 

@@ -226,8 +226,12 @@ def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
         try:
             memplan.load_architecture(target)
         except memplan.UnknownModelError as exc:
-            hint = f" (did you mean `{exc.suggestions[0]}`?)" if exc.suggestions else ""
-            issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", f"{exc}{hint}"))
+            text = str(exc)
+            if exc.suggestions and "did you mean" not in text:
+                text += f" (did you mean `{exc.suggestions[0]}`?)"
+            if "/" in name and not local.is_dir():
+                text += "; a hub id is read only with MEMPLAN_ALLOW_HUB=1 and network access"
+            issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", text))
     if spec.compute is not None and spec.compute.instance_type:
         try:
             costmodel.load_catalog().instance(spec.compute.instance_type)
