@@ -224,3 +224,13 @@ def test_vpc_cross_field(tmp_path: Path, text: str, line: int, key: str, needle:
     [(got_line, got_key, message)] = issues_of(write(tmp_path, text))
     assert (got_line, got_key) == (line, key)
     assert needle in message
+
+
+def test_unknown_hub_id_says_how_to_allow_the_hub_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "model:\n  name: meta-llama/Llama-3.1-8B\n")
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    [issue] = info.value.issues
+    assert issue.key == "model.name" and issue.line == 2
+    assert issue.message.count("did you mean") == 1
+    assert "MEMPLAN_ALLOW_HUB=1" in issue.message
