@@ -22,6 +22,12 @@ def run_rules(plan: Plan, rules: Iterable[type[Rule]] | None = None) -> list[Fin
     not_audited: list[str] = []
     for cls in rules if rules is not None else all_rules():
         rule = cls()
+        try:
+            if not rule.applies(plan):
+                continue
+        except Exception as exc:  # same as a crash in check(): reported, never hiding the rest
+            findings.append(_crashed(cls, exc))
+            continue
         missing = [fact for fact in cls.requires if not plan.has(fact)]
         if missing == ["aws"]:
             not_audited.append(cls.id)  # the audit was not asked for: say so once, below
@@ -32,20 +38,22 @@ def run_rules(plan: Plan, rules: Iterable[type[Rule]] | None = None) -> list[Fin
         try:
             produced = list(rule.check(plan))
         except Exception as exc:  # a rule bug must not hide the other rules' findings
-            produced = [
-                Finding(
-                    rule=CRASH_RULE,
-                    severity=Severity.ERROR,
-                    field=None,
-                    message=f"rule {cls.id} failed: {type(exc).__name__}: {exc}",
-                    fix="Report this as a bug in preflight; the other rules still ran.",
-                )
-            ]
+            produced = [_crashed(cls, exc)]
         findings.extend(produced)
     if not_audited:
         findings.append(_not_audited(not_audited))
     located = [_locate(f, plan) for f in findings]
     return _silence(located, plan)
+
+
+def _crashed(cls: type[Rule], exc: Exception) -> Finding:
+    return Finding(
+        rule=CRASH_RULE,
+        severity=Severity.ERROR,
+        field=None,
+        message=f"rule {cls.id} failed: {type(exc).__name__}: {exc}",
+        fix="Report this as a bug in preflight; the other rules still ran.",
+    )
 
 
 def _not_checkable(rule: Rule, missing: list[str], plan: Plan) -> Finding:

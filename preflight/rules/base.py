@@ -66,6 +66,14 @@ class Rule:
             raise RuleDefinitionError(f"{cls.id} is defined twice")
         _REGISTRY[cls.id] = cls
 
+    def applies(self, plan: Plan) -> bool:
+        """Whether the rule concerns this plan at all (a budget rule without a budget does not).
+
+        Checked before ``requires``: a rule that does not apply is silent, instead of reporting
+        that it could not be checked.
+        """
+        return True
+
     def check(self, plan: Plan) -> Iterator[Finding]:
         raise NotImplementedError
 

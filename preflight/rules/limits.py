@@ -364,6 +364,10 @@ class CostOverBudget(Rule):
     source_url = "https://aws.amazon.com/sagemaker/pricing/"
     requires = ("cost",)
 
+    def applies(self, plan: Plan) -> bool:
+        budget = plan.spec.budget
+        return budget is not None and budget.max_cost_usd is not None
+
     def check(self, plan: Plan) -> Iterator[Finding]:
         budget = plan.spec.budget
         cost = expected_cost(plan)
@@ -434,6 +438,10 @@ class DurationBeyondDeadline(Rule):
     fix = "Use a faster instance or more GPUs, run on demand, or train on less data."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
     requires = ("cost",)
+
+    def applies(self, plan: Plan) -> bool:
+        budget = plan.spec.budget
+        return budget is not None and budget.deadline_hours is not None
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         budget = plan.spec.budget
@@ -603,6 +611,10 @@ class SaveIntervalBeyondSpotMtbf(Rule):
     fix = "Lower training.save_steps to the cost model's optimal value."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
     requires = ("compute", "cost")
+
+    def applies(self, plan: Plan) -> bool:
+        c = plan.spec.compute
+        return c is None or c.spot  # unknown compute: say it was not checked
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         c = plan.spec.compute

@@ -557,6 +557,9 @@ class EvaluationWithoutEvalData(Rule):
     source_url = TRAINER_DOC
     requires = ("data",)
 
+    def applies(self, plan: Plan) -> bool:
+        return eval_strategy(plan) != "no"
+
     def check(self, plan: Plan) -> Iterator[Finding]:
         data = plan.spec.data
         if data is None or data.eval or eval_strategy(plan) == "no":
