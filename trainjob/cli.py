@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alarms": ("trainjob.cli_launch:alarms", "Create the CloudWatch alarms for a job."),
     "checkpoints": (
         "trainjob.cli_launch:checkpoints",
-        "List and verify a job's checkpoints in S3.",
+        "List and verify a job's checkpoints in S3 or a local dir.",
     ),
 }
 
