@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import costmodel
 from costmodel import Catalog, Comparison, InstanceType, Workload
 
+from .memory import lora_setup
 from .spec import LoadedSpec, SpecIssue
 
 #: Monte Carlo runs behind the P90 figures of ``preflight check`` (compare uses 100,000).
@@ -32,16 +32,6 @@ class MissingFacts:
     """What the spec would need to state for a cost estimate, as spec issues."""
 
     issues: list[SpecIssue]
-
-
-def _issue(loaded: LoadedSpec, key: str, message: str) -> SpecIssue:
-    return SpecIssue(str(loaded.path), loaded.line_of(key), key, message)
-
-
-def _model_target(loaded: LoadedSpec, name: str) -> str:
-    """A model name, or a local config dir resolved against the spec's folder."""
-    local = Path(name) if Path(name).is_absolute() else loaded.path.parent / name
-    return str(local) if local.is_dir() else name
 
 
 def tokens_per_example(avg_tokens: float | None, max_length: int | None, padding: str) -> float:
@@ -66,36 +56,28 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
     spec = loaded.spec
     issues: list[SpecIssue] = []
     if spec.model is None:
-        issues.append(_issue(loaded, "model.name", "needed to count the model's FLOPs"))
+        issues.append(loaded.issue("model.name", "needed to count the model's FLOPs"))
     data = spec.data
     tr = spec.training
     max_steps = int(tr.get("max_steps", -1) or -1)
     if data is None or (data.avg_tokens is None and data.max_length is None):
         issues.append(
-            _issue(loaded, "data.avg_tokens", "needed (or data.max_length) to count tokens")
+            loaded.issue("data.avg_tokens", "needed (or data.max_length) to count tokens")
         )
     if max_steps <= 0 and (data is None or not data.num_examples):
         issues.append(
-            _issue(loaded, "data.num_examples", "needed (or training.max_steps) to count steps")
+            loaded.issue("data.num_examples", "needed (or training.max_steps) to count steps")
         )
     if issues or spec.model is None or data is None:
         return MissingFacts(issues)
     try:
-        arch = memplan.load_architecture(_model_target(loaded, spec.model.name))
+        arch = memplan.load_architecture(loaded.model_target() or spec.model.name)
     except memplan.UnknownModelError as exc:
-        return MissingFacts([_issue(loaded, "model.name", str(exc))])
-    lora_setup = None
-    if spec.lora is not None:
-        lora_setup = memplan.LoraSetup(
-            r=spec.lora.r,
-            target_modules=tuple(spec.lora.target_modules),
-            alpha=float(spec.lora.alpha),
-            dropout=float(spec.lora.dropout),
-        )
+        return MissingFacts([loaded.issue("model.name", str(exc))])
     try:
-        counts = memplan.count_params(arch, lora_setup)
+        counts = memplan.count_params(arch, lora_setup(spec))
     except ValueError as exc:
-        return MissingFacts([_issue(loaded, "lora.target_modules", str(exc))])
+        return MissingFacts([loaded.issue("lora.target_modules", str(exc))])
     tok = tokens_per_example(data.avg_tokens, data.max_length, data.padding)
     embedding = 0 if arch.tie_word_embeddings else int(counts.embedding)
     return Workload(

@@ -6,26 +6,29 @@ Every problem is reported at once as a SpecIssue naming the file, the line and t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .spec import LoadedSpec, SpecError, SpecIssue
+from .spec import JobSpec, LoadedSpec, SpecError, SpecIssue
 
 if TYPE_CHECKING:
-    from memplan import MemoryPlan, TrainingSetup
+    from memplan import LoraSetup, MemoryPlan, TrainingSetup
 
 #: When data.max_length is absent, the length memplan assumes (and says so in a note).
 DEFAULT_SEQ_LEN = 512
 
 
-def _issue(loaded: LoadedSpec, key: str, message: str) -> SpecIssue:
-    return SpecIssue(str(loaded.path), loaded.line_of(key), key, message)
+def lora_setup(spec: JobSpec) -> LoraSetup | None:
+    """The spec's lora section as memplan counts it (None for a full fine-tune)."""
+    import memplan
 
-
-def _model_target(loaded: LoadedSpec, name: str) -> str:
-    """A catalog name, or a local config directory resolved against the spec's folder."""
-    local = Path(name) if Path(name).is_absolute() else loaded.path.parent / name
-    return str(local) if local.is_dir() else name
+    if spec.lora is None:
+        return None
+    return memplan.LoraSetup(
+        r=int(spec.lora.r),
+        target_modules=tuple(spec.lora.target_modules),
+        alpha=float(spec.lora.alpha),
+        dropout=float(spec.lora.dropout),
+    )
 
 
 def _capacity(loaded: LoadedSpec, issues: list[SpecIssue]) -> tuple[float | None, str | None, int]:
@@ -40,7 +43,7 @@ def _capacity(loaded: LoadedSpec, issues: list[SpecIssue]) -> tuple[float | None
     try:
         inst = costmodel.load_catalog().instance(compute.instance_type)
     except costmodel.UnknownInstanceError as exc:
-        issues.append(_issue(loaded, "compute.instance_type", str(exc)))
+        issues.append(loaded.issue("compute.instance_type", str(exc)))
         return None, None, 1
     return float(inst.gpu_memory_gib), str(inst.gpu), int(inst.gpu_count)
 
@@ -53,32 +56,27 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
     spec = loaded.spec
     issues: list[SpecIssue] = []
     if spec.model is None:
-        raise SpecError([_issue(loaded, "model", "a model is needed to estimate GPU memory")])
+        raise SpecError([loaded.issue("model", "a model is needed to estimate GPU memory")])
     arch = None
     try:
-        arch = memplan.load_architecture(_model_target(loaded, spec.model.name))
+        arch = memplan.load_architecture(loaded.model_target() or spec.model.name)
     except memplan.UnknownModelError as exc:
-        issues.append(_issue(loaded, "model.name", str(exc)))
+        issues.append(loaded.issue("model.name", str(exc)))
     tr = spec.training
     lora = None
     if spec.lora is not None:
         try:
-            lora = memplan.LoraSetup(
-                r=int(spec.lora.r),
-                target_modules=tuple(spec.lora.target_modules),
-                alpha=float(spec.lora.alpha),
-                dropout=float(spec.lora.dropout),
-            )
+            lora = lora_setup(spec)
             if arch is not None:
                 memplan.count_params(arch, lora)
         except ValueError as exc:
-            issues.append(_issue(loaded, "lora.target_modules", str(exc)))
+            issues.append(loaded.issue("lora.target_modules", str(exc)))
             lora = None
     optim_name = str(tr.get("optim", "adamw_torch") or "adamw_torch")
     try:
         optimizer = optimizer_kind(optim_name)
     except ValueError as exc:
-        issues.append(_issue(loaded, "training.optim", str(exc)))
+        issues.append(loaded.issue("training.optim", str(exc)))
         optimizer = "adamw"
     batch = _positive_int(loaded, issues, "training.per_device_train_batch_size", tr, 8)
     accumulation = _positive_int(loaded, issues, "training.gradient_accumulation_steps", tr, 1)
@@ -92,9 +90,7 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
     )
     if spec.model.dtype in ("int8", "nf4") and spec.lora is None:
         issues.append(
-            _issue(
-                loaded, "model.dtype", f"{spec.model.dtype} weights can only be trained with LoRA"
-            )
+            loaded.issue("model.dtype", f"{spec.model.dtype} weights can only be trained with LoRA")
         )
     if issues or arch is None:
         raise SpecError(issues)
@@ -123,7 +119,7 @@ def _positive_int(
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        issues.append(_issue(loaded, key, f"must be a positive integer, got {value!r}"))
+        issues.append(loaded.issue(key, f"must be a positive integer, got {value!r}"))
         return default
     return value
 

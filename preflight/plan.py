@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .spec import JobSpec, LoadedSpec
+from .spec.yaml_source import nearest
 
 
 @dataclass
@@ -46,15 +47,7 @@ class Plan:
         """(line, cell) of a dotted key in the source."""
         if not key:
             return None, None
-        line = self.loaded.line_of(key)
-        cell = None
-        probe = key
-        while probe:
-            if probe in self.loaded.cells:
-                cell = self.loaded.cells[probe]
-                break
-            probe = probe.rpartition(".")[0]
-        return line, cell
+        return self.loaded.line_of(key), nearest(self.loaded.cells, key)
 
     # Facts a rule may require (Rule.requires); each is a property so the engine can ask by name.
     def has(self, fact: str) -> bool:

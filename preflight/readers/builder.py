@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..spec import LoadedSpec
+from ..spec.loader import model_target
 from ..spec.models import SECTIONS, JobSpec, TrainingSpec
 
 
@@ -27,18 +28,6 @@ class ReaderSpec(LoadedSpec):
     """SageMaker SDK v1 keyword used -> the dotted key its value was read into (PF504)."""
     removed_trainer_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Training keys the trainer config (e.g. SFTConfig) no longer accepts -> table entry (PF503)."""
-    key_files: dict[str, Path] = field(default_factory=dict)
-    """Keys read from another file than ``path`` (an estimator's entry script): key -> that file.
-    Their ``lines`` are lines of that file."""
-
-    def file_of(self, key: str) -> Path:
-        """The file a dotted key was read from (``path`` unless it came from an entry script)."""
-        probe = key
-        while probe:
-            if probe in self.key_files:
-                return self.key_files[probe]
-            probe = probe.rpartition(".")[0]
-        return self.path
 
 
 @dataclass
@@ -170,9 +159,8 @@ class SpecBuilder:
 
         name = self.get("model.name")
         if isinstance(name, str) and hasattr(memplan, "load_architecture"):
-            local = self.path.parent / name
             try:
-                memplan.load_architecture(str(local) if local.is_dir() else name)
+                memplan.load_architecture(model_target(self.path, name))
             except ValueError as exc:
                 close = getattr(exc, "suggestions", None) or []
                 hint = f" (closest: {close[0]})" if close else ""

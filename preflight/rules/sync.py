@@ -471,17 +471,10 @@ def param_counts(plan: Plan) -> tuple[int, int] | None:
     try:
         import memplan
 
-        local = plan.loaded.path.parent / spec.model.name
-        arch = memplan.load_architecture(str(local) if local.is_dir() else spec.model.name)
-        lora = None
-        if spec.lora is not None:
-            lora = memplan.LoraSetup(
-                r=spec.lora.r,
-                target_modules=tuple(spec.lora.target_modules),
-                alpha=float(spec.lora.alpha),
-                dropout=float(spec.lora.dropout),
-            )
-        counts = memplan.count_params(arch, lora)
+        from ..memory import lora_setup
+
+        arch = memplan.load_architecture(plan.loaded.model_target() or spec.model.name)
+        counts = memplan.count_params(arch, lora_setup(spec))
     except (AttributeError, ImportError, ValueError):
         return None
     return int(counts.total), int(counts.trainable)

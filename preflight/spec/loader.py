@@ -20,7 +20,7 @@ from .errors import SpecError, SpecIssue
 from .models import SECTIONS, IgnoreEntry, JobSpec, TrainingSpec
 from .training_fields import training_fields
 from .value_types import describe, fits
-from .yaml_source import YamlDocument, join_key, load_yaml
+from .yaml_source import YamlDocument, join_key, load_yaml, nearest
 
 
 @dataclass
@@ -47,22 +47,28 @@ class LoadedSpec:
     key_files: dict[str, Path] = field(default_factory=dict)
     """Keys read from another file than ``path`` (an estimator's entry script), by dotted key."""
 
+    def issue(self, key: str, message: str) -> SpecIssue:
+        """A SpecIssue about dotted ``key`` of this spec, at its line."""
+        return SpecIssue(str(self.path), self.line_of(key), key, message)
+
+    def model_target(self) -> str | None:
+        """What memplan should load for model.name: see :func:`model_target`."""
+        return None if self.spec.model is None else model_target(self.path, self.spec.model.name)
+
     def file_of(self, key: str | None) -> Path:
         """The file a dotted key was read from: ``path`` unless a reader noted another."""
-        probe = key or ""
-        while probe:
-            if probe in self.key_files:
-                return self.key_files[probe]
-            probe = probe.rpartition(".")[0]
-        return self.path
+        return nearest(self.key_files, key) or self.path
 
     def line_of(self, key: str) -> int | None:
         """Line of a dotted key, or of its nearest written parent; None if nothing matches."""
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key.rpartition(".")[0]
-        return None
+        return nearest(self.lines, key)
+
+
+def model_target(spec_path: Path, name: str) -> str:
+    """model.name as memplan loads it: a local config directory, relative to the spec's folder,
+    when one exists there, else the name itself (a catalog name or a hub id)."""
+    local = spec_path.parent / name  # an absolute name stays absolute
+    return str(local) if local.is_dir() else name
 
 
 def load_spec(path: str | Path, *, resolve: bool = True) -> LoadedSpec:
@@ -219,17 +225,15 @@ def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
     file = str(doc.path)
     issues: list[SpecIssue] = []
     if spec.model is not None:
-        base = doc.path.parent
         name = spec.model.name
-        local = (base / name) if not Path(name).is_absolute() else Path(name)
-        target = str(local) if local.is_dir() else name
+        target = model_target(doc.path, name)
         try:
             memplan.load_architecture(target)
         except memplan.UnknownModelError as exc:
             text = str(exc)
             if exc.suggestions and "did you mean" not in text:
                 text += f" (did you mean `{exc.suggestions[0]}`?)"
-            if "/" in name and not local.is_dir():
+            if "/" in name and target == name:
                 text += "; a hub id is read only with MEMPLAN_ALLOW_HUB=1 and network access"
             issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", text))
     if spec.compute is not None and spec.compute.instance_type:

@@ -8,11 +8,24 @@ ruamel reports, never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import SpecError, SpecIssue
+
+T = TypeVar("T")
+
+
+def nearest(mapping: Mapping[str, T], key: str | None) -> T | None:
+    """The value of a dotted key in ``mapping``, or of its nearest parent that has one."""
+    probe = key or ""
+    while probe:
+        if probe in mapping:
+            return mapping[probe]
+        probe = probe.rpartition(".")[0]
+    return None
 
 
 @dataclass
@@ -25,11 +38,7 @@ class YamlDocument:
 
     def line_of(self, key: str) -> int | None:
         """Line of a dotted key, or of its nearest parent that has one."""
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key.rpartition(".")[0]
-        return None
+        return nearest(self.lines, key)
 
 
 def join_key(prefix: str, part: object) -> str:
