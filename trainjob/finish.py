@@ -1,0 +1,202 @@
+"""Phase 5 of a run, whatever happened before it: the final model and its backup, the list of
+checkpoints, and this attempt appended to ``trainjob-run.json``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .checkpoints import folder_bytes, human_bytes, list_checkpoints
+from .diskerrors import first_line
+from .errors import RunRefused
+from .manifest import Manifest
+from .runcontext import FINAL_MARKER, RECORD_NAME, RunContext, RunResult, now_utc
+
+log = logging.getLogger("trainjob")
+
+
+def finish(
+    ctx: RunContext,
+    outcome: str,
+    trainer: Any,
+    output_dir: Path,
+    model_dir: Path | None,
+    backup_dir: Path | None,
+    manifest: Manifest,
+    resumed_from: str | None,
+    quarantined: list[str],
+    tokenized: Any,
+    tokenizer: Any,
+    *,
+    trained: bool,
+    error: BaseException | None = None,
+) -> RunResult:
+    """The seed's ``finally``: save the final adapter twice, list checkpoints, keep a record."""
+    state = trainer.state
+    saved_to: Path | None = None
+    is_main = state.is_world_process_zero
+    if trained and state.global_step > 0:
+        for target in (model_dir, backup_dir):
+            if target is None:
+                continue
+            try:
+                # every rank calls save_model (FSDP/DeepSpeed gather); it writes on rank 0
+                trainer.save_model(str(target))
+                if not is_main:
+                    continue
+                tokenizer.save_pretrained(str(target))
+                (target / FINAL_MARKER).write_text(
+                    json.dumps(
+                        {"global_step": state.global_step, "outcome": outcome, "at": now_utc()}
+                    ),
+                    encoding="utf-8",
+                )
+                log.info(
+                    "final %s and tokenizer saved to %s (step %d)",
+                    "adapter" if ctx.spec.lora else "model",
+                    target,
+                    state.global_step,
+                )
+                saved_to = saved_to or target
+            except OSError as exc:
+                log.error("could not save the final model to %s: %s", target, first_line(exc))
+    rows = list_checkpoint_rows(output_dir, manifest)
+    result = RunResult(
+        outcome=outcome,
+        global_step=state.global_step,
+        max_steps=state.max_steps,
+        output_dir=output_dir,
+        resumed_from=resumed_from,
+        sigterm_checkpoint=f"checkpoint-{ctx.sigterm_step}"
+        if ctx.sigterm_step is not None
+        else None,
+        checkpoints=rows,
+        quarantined=quarantined,
+        final_model_dir=saved_to,
+        truncation=tokenized.report(),
+        sigterm_save_seconds=ctx.sigterm_save_seconds,
+    )
+    if is_main:
+        try:
+            record(ctx, result, error)
+        except OSError as exc:
+            log.error("could not write %s: %s", RECORD_NAME, first_line(exc))
+    return result
+
+
+def list_checkpoint_rows(output_dir: Path, manifest: Manifest) -> list[dict[str, Any]]:
+    rows = []
+    log.info("=" * 72)
+    log.info("SAVED CHECKPOINTS in %s:", output_dir)
+    for path in list_checkpoints(output_dir):
+        size = folder_bytes(path)
+        entry = manifest.entry(path.name) or {}
+        status = entry.get("status", "not recorded")
+        rows.append({"name": path.name, "bytes": size, "status": status, "kind": entry.get("kind")})
+        mark = "[OK]" if status == "valid" else "[??]"
+        log.info("  %s %s (%s, %s)", mark, path.name, human_bytes(size), status)
+    for path in sorted(output_dir.glob("quarantine-checkpoint-*")):
+        log.info("  [--] %s (moved aside, kept)", path.name)
+    log.info("Total checkpoints preserved: %d", len(rows))
+    return rows
+
+
+def record(ctx: RunContext, result: RunResult, error: BaseException | None) -> None:
+    path = result.output_dir / RECORD_NAME
+    data: dict[str, Any] = {"attempts": []}
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            path.rename(path.with_name(f"{RECORD_NAME}.damaged-{int(time.time())}"))
+    spec_file = Path(ctx.loaded.path)
+    data.setdefault("attempts", []).append(
+        {
+            "started_at": ctx.started_at,
+            "finished_at": now_utc(),
+            "spec": str(spec_file),
+            "spec_sha256": _sha256_bytes(spec_file.read_bytes()) if spec_file.is_file() else None,
+            "gate": ctx.gate.to_json() if ctx.gate is not None else {"skipped": True},
+            "outcome": result.outcome,
+            "error": f"{type(error).__name__}: {first_line(error)}" if error else None,
+            "global_step": result.global_step,
+            "max_steps": result.max_steps,
+            "resumed_from": result.resumed_from,
+            "sigterm_checkpoint": result.sigterm_checkpoint,
+            "sigterm_save_seconds": result.sigterm_save_seconds,
+            "quarantined": result.quarantined,
+            "checkpoints": result.checkpoints,
+            "final_model_dir": str(result.final_model_dir) if result.final_model_dir else None,
+            "truncation": result.truncation,
+            "sagemaker": ctx.sm is not None,
+            "versions": _versions(),
+        }
+    )
+    tmp = path.with_name(f".{RECORD_NAME}.tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def copy_final(checkpoint: Path, targets: list[Path]) -> None:
+    """Make sure the final dirs hold the finished checkpoint's adapter and tokenizer."""
+    import shutil
+
+    for target in targets:
+        marker = target / FINAL_MARKER
+        if marker.is_file():
+            done = json.loads(marker.read_text(encoding="utf-8")).get("global_step")
+            if done == checkpoint_step_of(checkpoint):
+                continue
+        target.mkdir(parents=True, exist_ok=True)
+        for file in checkpoint.iterdir():
+            if file.is_file() and (
+                file.name.startswith(("adapter_", "tokenizer", "special_tokens"))
+                or file.name in ("config.json", "model.safetensors")
+            ):
+                shutil.copy2(file, target / file.name)
+        marker.write_text(
+            json.dumps(
+                {
+                    "global_step": checkpoint_step_of(checkpoint),
+                    "outcome": "completed",
+                    "at": now_utc(),
+                }
+            ),
+            encoding="utf-8",
+        )
+        log.info("final adapter copied from %s to %s", checkpoint.name, target)
+
+
+def checkpoint_step_of(path: Path) -> int:
+    return int(path.name.rsplit("-", 1)[1])
+
+
+def check_final_dir(path: Path) -> None:
+    """Never overwrite a folder trainjob did not write: refuse before training, not after."""
+    if path.is_dir() and any(path.iterdir()) and not (path / FINAL_MARKER).is_file():
+        raise RunRefused(
+            f"{path} already holds files that trainjob did not write; the final model would "
+            "overwrite them. Choose another --model-dir/--backup-dir or move them."
+        )
+
+
+def _sha256_bytes(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in ("preflight-toolkit", "torch", "transformers", "peft", "accelerate", "tokenizers"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
