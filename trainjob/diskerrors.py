@@ -9,6 +9,9 @@ folder is ``EROFS`` or ``EACCES``/``EPERM``.
 from __future__ import annotations
 
 import errno
+from pathlib import Path
+
+from .errors import TrainjobError
 
 _FULL_TEXT = (
     "No space left on device",
@@ -51,3 +54,23 @@ def is_disk_full(exc: BaseException) -> bool:
 def first_line(exc: BaseException | None) -> str:
     text = str(exc) if exc is not None else ""
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def disk_error(
+    exc: BaseException, where: Path, *, started: bool, good: str | None = None
+) -> TrainjobError:
+    """The one line (exit 2) for a disk that is full or not writable: the path and what is safe."""
+    kind = disk_problem(exc)
+    what = {"full": "disk full", "read-only": "not writable (read-only or permission denied)"}
+    safe = (
+        f"the last valid checkpoint is {good or 'none'} and is intact; partial saves were moved "
+        "aside, not deleted"
+        if started
+        else "nothing was trained and nothing half-written was left behind"
+    )
+    return TrainjobError(
+        f"{what.get(kind or '', 'cannot write')}: {where}: {first_line(exc)}. {safe}. Free space "
+        "or fix the folder's permissions (or choose another --output-dir), then run again: it "
+        "resumes.",
+        exit_code=2,
+    )

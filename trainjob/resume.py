@@ -30,6 +30,10 @@ RESUME_KEYS = (
     "data_sha256",
     "max_length",
     "model",
+    "dtype",
+    "lora_r",
+    "lora_alpha",
+    "lora_targets",
 )
 
 
@@ -40,9 +44,17 @@ def is_rank_zero() -> bool:
 
 def choose_resume_point(ctx: RunContext, output_dir: Path, manifest: Manifest) -> ResumePoint:
     """The newest valid checkpoint in ``output_dir``; invalid ones are quarantined and logged."""
+    from .verify import verify_checkpoint_files
+
     save_only_model = bool(ctx.training_value("save_only_model"))
+
+    def deep(path: Path) -> list[str]:
+        return verify_checkpoint_files(
+            path, manifest=manifest, require_optimizer=not save_only_model
+        )
+
     point = find_resume_point(
-        output_dir, require_optimizer=not save_only_model, move_aside=is_rank_zero()
+        output_dir, require_optimizer=not save_only_model, move_aside=is_rank_zero(), verify=deep
     )
     log_quarantined(point, manifest)
     if point.quarantined:
@@ -80,6 +92,7 @@ def check_resume(
             plan = {**plan, "train_batch_size": now_batch}
         if plan["max_steps"] in (-1, None):
             before.pop("max_steps")
+    before = {**adapter_plan(resume.path), **before}
     changed = [
         f"{k}: {before[k]!r} -> {plan.get(k)!r}"
         for k in (*RESUME_KEYS, "train_batch_size")
@@ -98,6 +111,26 @@ def check_resume(
         "change the job (Trainer does not check). Restore the spec, use a new output_dir, "
         "or pass --allow-mismatch."
     )
+
+
+def adapter_plan(folder: Path) -> dict[str, Any]:
+    """The LoRA shape a checkpoint was saved with, read from its own ``adapter_config.json``
+    (so a changed ``lora.r`` is named even when the manifest has no plan for it)."""
+    try:
+        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(config, dict):
+        return {}
+    out: dict[str, Any] = {}
+    if isinstance(config.get("r"), int):
+        out["lora_r"] = config["r"]
+    if isinstance(config.get("lora_alpha"), int | float):
+        out["lora_alpha"] = config["lora_alpha"]
+    targets = config.get("target_modules")
+    if isinstance(targets, list):
+        out["lora_targets"] = sorted(str(t) for t in targets)
+    return out
 
 
 def finished(check: CheckpointCheck, planned_max_steps: int | None, changed: bool) -> bool:

@@ -16,17 +16,17 @@ The order of one run, one module per phase (each testable alone with a spec and 
 from __future__ import annotations
 
 import logging
-import signal
 from pathlib import Path
 from typing import Any
 
+from .diskerrors import disk_error, disk_problem
 from .errors import TrainjobError
 from .finish import check_final_dir, copy_final, finish
 from .manifest import Manifest
 from .resume import RESUME_KEYS, check_resume, choose_resume_point, finished
 from .runcontext import ASSETS_DIR, FINAL_MARKER, RECORD_NAME, RunContext, RunOptions, RunResult
 from .runpaths import read_data, resolve_paths
-from .runtrain import EarlyStop, explain, make_trainer, wrap_jit
+from .runtrain import EarlyStop, add_signal_save, explain, make_trainer
 from .sm_env import read_sagemaker_env
 
 log = logging.getLogger("trainjob")
@@ -110,8 +110,11 @@ def execute(ctx: RunContext) -> RunResult:
 
     paths = resolve_paths(ctx)
     output_dir = paths.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
-    file_log = add_file_log(output_dir)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        file_log = add_file_log(output_dir)
+    except OSError as exc:
+        raise disk_error(exc, output_dir, started=False) from None
     try:
         check_final_dir(paths.model_dir)
         if paths.backup_dir is not None:
@@ -130,6 +133,12 @@ def execute(ctx: RunContext) -> RunResult:
             point.checkpoint,
             [m.name for _, m in point.quarantined],
         )
+    except TrainjobError:
+        raise
+    except Exception as exc:
+        if disk_problem(exc) is None:
+            raise
+        raise disk_error(exc, output_dir, started=False) from None
     finally:
         logging.getLogger("trainjob").removeHandler(file_log)
         file_log.close()
@@ -162,7 +171,7 @@ def train(
     )
     model = wrap_lora(ctx, built.model, built.args_values)
     trainer, guard, renderer = make_trainer(ctx, model, built, output_dir, manifest)
-    previous_sigint = wrap_jit(ctx, trainer, guard, output_dir)
+    saver = add_signal_save(ctx, trainer, guard)
     tokenizer, train_tok = built.tokenizer, built.train_tok
 
     resumed_from = resume.path.name if resume is not None else None
@@ -171,6 +180,7 @@ def train(
         log.info("%s is already at max_steps: nothing left to train", resume.path.name)
         trainer.state.global_step = resume.step
         trainer.state.max_steps = resume.step
+        saver.uninstall()
         copy_final(resume.path, [d for d in (model_dir, backup_dir) if d is not None])
         return finish(
             ctx, "completed", trainer, output_dir, None, None, manifest, resumed_from,
@@ -178,7 +188,8 @@ def train(
         )  # fmt: skip
     if resume is not None:
         log.info("resuming from %s (newest valid checkpoint)", resume.path)
-    if ctx.early.requested:
+    if ctx.early.requested or saver.requested:
+        saver.uninstall()
         log.warning("SIGTERM arrived before training started; nothing trained, exiting cleanly")
         return finish(
             ctx, "stopped", trainer, output_dir, None, None, manifest, resumed_from,
@@ -189,17 +200,24 @@ def train(
     error: BaseException | None = None
     try:
         trainer.train(resume_from_checkpoint=str(resume.path) if resume else None)
-        outcome = "stopped" if ctx.sigterm_step is not None else "completed"
+        stopped = (
+            saver.saved_step is not None and trainer.state.global_step < trainer.state.max_steps
+        )
+        if stopped:
+            ctx.sigterm_step = saver.saved_step
+            ctx.sigterm_save_seconds = saver.seconds
+        outcome = "stopped" if stopped else "completed"
     except BaseException as exc:
         error = exc
         raise explain(ctx, exc, output_dir, manifest) from None
     finally:
         guard.stop_watchdog()
         renderer.stop()
-        if previous_sigint is not None:
-            signal.signal(signal.SIGINT, previous_sigint)
+        saver.uninstall()
         result = finish(
             ctx, outcome, trainer, output_dir, model_dir, backup_dir, manifest, resumed_from,
             quarantined, train_tok, tokenizer, trained=True, error=error,
         )  # fmt: skip
+    if result.final_save_failures:
+        raise TrainjobError(result.final_save_failures[0], exit_code=2)
     return result

@@ -82,7 +82,21 @@ def make_plan(
         "num_examples": len(texts.texts),
         "max_length": max_length,
         "model": ctx.spec.model.name if ctx.spec.model else None,
+        "dtype": ctx.spec.model.dtype if ctx.spec.model else None,
+        **lora_plan(ctx),
     }
+
+
+def lora_plan(ctx: RunContext) -> dict[str, Any]:
+    """r, alpha and targets: what makes an adapter checkpoint fit this job's model."""
+    lora = ctx.spec.lora
+    if lora is None:
+        return {}
+    targets: Any = lora.target_modules
+    plan: dict[str, Any] = {"lora_r": lora.r, "lora_alpha": lora.alpha}
+    if targets and targets != ["all-linear"] and targets != "all-linear":
+        plan["lora_targets"] = sorted(str(t) for t in targets)
+    return plan
 
 
 def build_model(ctx: RunContext, output_dir: Path, texts: list[str]) -> Any:
@@ -139,6 +153,11 @@ def wrap_lora(ctx: RunContext, model: Any, args_values: dict[str, Any]) -> Any:
     )
     if args_values.get("gradient_checkpointing"):
         model.enable_input_require_grads()
+    from transformers import set_seed
+
+    # The LoRA init draws from the global RNG: seed it here, so a run whose base model came from
+    # the assets cache (no random init drawn) starts from the same adapter as one that built it.
+    set_seed(int(ctx.training_value("seed") or 42))
     try:
         wrapped = get_peft_model(model, config)
     except ValueError as exc:
@@ -165,7 +184,10 @@ def training_arguments(ctx: RunContext, output_dir: Path) -> tuple[dict[str, Any
     values["output_dir"] = str(output_dir)
     if values.get("enable_jit_checkpoint") is False:
         log.warning("training.enable_jit_checkpoint: false overridden: trainjob saves on SIGTERM")
-    values["enable_jit_checkpoint"] = True  # save on SIGTERM (transformers >= 5.0)
+    # trainjob's SignalSave saves on SIGTERM/SIGINT at the next step boundary; transformers' JIT
+    # save runs inside the step (on_pre_optimizer_step, after the forward pass drew dropout
+    # RNG), so a resume from it would not repeat the uninterrupted run.
+    values["enable_jit_checkpoint"] = False
     limit = values.pop("save_total_limit", None)
     values["save_total_limit"] = None  # trainjob rotates, after validating the newer save
     values["disable_tqdm"] = True  # trainjob's progress bar replaces tqdm

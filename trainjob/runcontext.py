@@ -62,6 +62,7 @@ class RunResult:
     final_model_dir: Path | None
     truncation: str = ""
     sigterm_save_seconds: float | None = None
+    final_save_failures: list[str] = field(default_factory=list)
 
 
 class RunContext:

@@ -9,8 +9,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .checkpoints import ResumePoint, find_resume_point, validate_checkpoint
-from .diskerrors import first_line, is_disk_full
+from .checkpoints import ResumePoint, find_resume_point
+from .diskerrors import disk_error, disk_problem, first_line
 from .errors import RunFailed, TrainjobError
 from .manifest import Manifest
 from .runcontext import RunContext
@@ -95,53 +95,17 @@ def make_trainer(
     return trainer, guard, renderer
 
 
-def wrap_jit(ctx: RunContext, trainer: Any, guard: Any, output_dir: Path) -> Any:
-    """Add what transformers' JIT checkpoint lacks: validate and record the SIGTERM save, and
-    skip it when ``checkpoint-<step>`` already exists and is valid (the JIT save would rewrite
-    a good checkpoint in place, and a kill during that rewrite would leave none).
+def add_signal_save(ctx: RunContext, trainer: Any, guard: Any) -> Any:
+    """Install the step-boundary SIGTERM/SIGINT save (``callbacks.SignalSave``) on the Trainer.
 
-    Returns the SIGINT handler it replaced (to restore after training), or None."""
-    jit = next(
-        (
-            cb
-            for cb in trainer.callback_handler.callbacks
-            if type(cb).__name__ == "JITCheckpointCallback"
-        ),
-        None,
-    )
-    manager = getattr(jit, "jit_manager", None)
-    if manager is None:
-        log.warning("this transformers has no enable_jit_checkpoint: no save on SIGTERM")
-        return None
-    original = manager.execute_jit_checkpoint
+    Installed before training starts, so a signal that arrives while the checkpoint is loaded
+    is honoured too; one that arrived earlier (``EarlyStop``) counts as already requested."""
+    from .callbacks import SignalSave
 
-    def jit_save() -> None:
-        step = trainer.state.global_step
-        ctx.sigterm_step = step
-        folder = output_dir / f"checkpoint-{step}"
-        if (
-            folder.is_dir()
-            and validate_checkpoint(folder, require_optimizer=guard.require_optimizer).valid
-        ):
-            manager.is_checkpoint_requested = False
-            log.info("SIGTERM: %s already saved and valid; stopping without re-saving", folder.name)
-            return
-        log.info("SIGTERM: saving %s before the grace period ends", folder.name)
-        original()
-        if trainer.is_world_process_zero():
-            guard.after_save(step, "sigterm", epoch=trainer.state.epoch)
-
-    manager.execute_jit_checkpoint = jit_save
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        # Ctrl-C locally: the same save-and-stop as SIGTERM; a second Ctrl-C kills.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        manager._sigterm_handler(signum, frame)
-
-    try:
-        return signal.signal(signal.SIGINT, on_sigint)
-    except ValueError:
-        return None
+    saver = SignalSave(guard, already=lambda: bool(ctx.early.requested))
+    trainer.add_callback(saver)
+    saver.install()
+    return saver
 
 
 def usd_per_hour(ctx: RunContext) -> float | None:
@@ -173,13 +137,8 @@ def explain(
         return exc
     point = quarantine_partial(output_dir, manifest)
     good = point.checkpoint.path.name if point.checkpoint else "none"
-    if is_disk_full(exc):
-        partial = ", ".join(m.name for _, m in point.quarantined) or "none"
-        return RunFailed(
-            f"disk full while writing to {output_dir}: {first_line(exc)}. The partial "
-            f"checkpoint was moved aside ({partial}); the last valid checkpoint is {good} "
-            "and is intact. Free space (or use a larger volume) and run again to resume."
-        )
+    if disk_problem(exc) is not None:
+        return disk_error(exc, output_dir, started=True, good=good)
     if type(exc).__name__ == "OutOfMemoryError":
         return RunFailed(
             f"out of memory at step {ctx.sigterm_step or '?'}: {first_line(exc)}. "
