@@ -173,12 +173,16 @@ def child(job: dict[str, Any], log_path: Path, trace_path: Path | None) -> None:
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
+    fault = job.get("fault") or {}
+    if fault.get("as_uid") is not None:  # a user who may not write the output dir: EACCES
+        os.setgroups([])
+        os.setgid(int(fault["as_uid"]))
+        os.setuid(int(fault["as_uid"]))
     from transformers import TrainerCallback
 
     from trainjob.run import RunOptions, run_and_report
 
     sig = {"kill": signal.SIGKILL, "sigterm": signal.SIGTERM, "sigint": signal.SIGINT}
-    fault = job.get("fault") or {}
     events = Events(
         job["out"],
         fault.get("event"),

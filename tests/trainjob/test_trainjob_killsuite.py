@@ -35,11 +35,12 @@ SEED = int(os.environ.get("TRAINJOB_FAULT_SEED") or random.SystemRandom().randra
 WORKERS = 2
 
 
-def _spec(folder: Path, out: Path) -> Path:
+def _spec(folder: Path, out: Path, lora: dict[str, Any] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     spec = write_spec(folder, output_dir=out, training={"max_steps": MAX_STEPS, "save_steps": 2})
     data = json.loads(spec.read_text())
     data["lora"]["dropout"] = 0.1  # dropout on: an inexact resume changes the adapter
+    data["lora"].update(lora or {})
     spec.write_text(json.dumps(data))
     return spec
 
@@ -108,7 +109,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Any:
             "kind": kind,
             "work": str(work),
             "out": str(out),
-            "spec": str(_spec(work, out)),
+            "spec": str(_spec(work, out, extra.pop("lora", None))),
             "fault": fault,
             "reruns": 1,
             **extra,
@@ -173,6 +174,16 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Any:
             corrupt=[op],
         )
 
+    # a fresh start that finds the assets cache must be the reference run (seeded LoRA init)
+    everything_but_assets = [n for n in ("checkpoint-2", "checkpoint-4", "checkpoint-6",
+        "checkpoint-8", "final-model", "final-model-backup", "trainjob-manifest.json",
+        "trainjob-run.json")]  # fmt: skip
+    job("fresh-start-with-cache", None, prepare_from=str(ref_out), remove=everything_but_assets,
+        reruns=0)  # fmt: skip
+    # a changed LoRA shape is refused, naming the difference, before anything is loaded
+    job("lora-r-changed", None, prepare_from=str(ref_out), lora={"r": 8}, reruns=0,
+        remove=["checkpoint-8", "final-model", "final-model-backup"])  # fmt: skip
+
     # a real full filesystem, a model dir on a full one, a read-only output dir
     mounts: list[Path] = []
     skip_reason = None
@@ -196,11 +207,31 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Any:
             subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
             job("read-only-dir", None, out=ro / "out",
                 before_rerun=["mount", "-o", "remount,rw", str(ro)])  # fmt: skip
+    # a folder this user may not write (EACCES): run as nobody, since root ignores permissions
+    shared: Path | None = None
+    if os.geteuid() == 0:
+        import tempfile
+
+        shared = Path(tempfile.mkdtemp(prefix="trainjob-eacces-"))
+        shared.chmod(0o755)
+        shutil.copytree(ref_out, shared / "out")
+        for name in ("checkpoint-8", "final-model", "final-model-backup"):
+            shutil.rmtree(shared / "out" / name)
+        for path in [shared, *shared.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        item = job("no-permission", {"as_uid": 65534}, out=shared / "out")
+        # the spec must be readable by that user too
+        spec = shared / "spec.yaml"
+        shutil.copy(item["spec"], spec)
+        spec.chmod(0o644)
+        item["spec"] = str(spec)
     try:
         results = _run_workers(jobs, root, WORKERS)
     finally:
         for mount in mounts:
             subprocess.run(["umount", str(mount)], capture_output=True)
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
     return {"ref": ref, "jobs": jobs, "results": results, "skip": skip_reason, "trace": trace}
 
 
@@ -334,4 +365,34 @@ def test_read_only_output_dir(suite: Any) -> None:
     assert "rofs/out" in line
     _clean(result)
     _reaches_reference(result, suite["ref"])
+    assert result["attempts"][-1]["resumed_from"] == "checkpoint-6"
+
+
+def test_a_fresh_start_that_finds_the_cache_is_the_reference_run(suite: Any) -> None:
+    item = next(j for j in suite["jobs"] if j["kind"] == "fresh-start-with-cache")
+    result = suite["results"][item["id"]]
+    assert "cached base weights" in result["logs"][0]
+    _clean(result)
+    _reaches_reference(result, suite["ref"])
+
+
+def test_a_changed_lora_shape_is_refused_before_loading(suite: Any) -> None:
+    item = next(j for j in suite["jobs"] if j["kind"] == "lora-r-changed")
+    result = suite["results"][item["id"]]
+    assert result["rcs"] == [1], result["logs"][0][-2000:]
+    assert "lora_r: 4 -> 8" in result["logs"][0] and "--allow-mismatch" in result["logs"][0]
+    _clean(result)
+    assert "checkpoint-6" in result["after_rerun"]  # refused, nothing moved
+
+
+def test_a_folder_the_user_may_not_write(suite: Any) -> None:
+    item = next((j for j in suite["jobs"] if j["kind"] == "no-permission"), None)
+    if item is None:
+        pytest.skip("needs root to run a child as another user (root ignores permissions)")
+    result = suite["results"][item["id"]]
+    assert result["rcs"][0] == 2, result["logs"][0][-3000:]
+    line = _one_line(result["logs"][0], "not writable")
+    assert item["out"] in line
+    _clean(result)
+    _reaches_reference(result, suite["ref"])  # the rerun, as the owner, resumes
     assert result["attempts"][-1]["resumed_from"] == "checkpoint-6"
