@@ -242,7 +242,11 @@ def check_final_dir(path: Path) -> None:
 
     A folder holding ``trainjob-final.json`` is trainjob's, whatever state a kill left it in
     (the marker is written, atomically, before the first file)."""
-    if path.is_dir() and any(path.iterdir()) and not (path / FINAL_MARKER).is_file():
+    if not path.is_dir() or (path / FINAL_MARKER).is_file():
+        return
+    # a kill while the marker itself was first written leaves only trainjob's temporary sibling
+    foreign = [p for p in path.iterdir() if p.name != STAGING and not p.name.endswith(TMP_SUFFIX)]
+    if foreign:
         raise RunRefused(
             f"{path} already holds files that trainjob did not write; the final model would "
             "overwrite them. Choose another --model-dir/--backup-dir or move them."

@@ -38,6 +38,13 @@ def test_a_kill_mid_final_save_leaves_a_dir_the_rerun_accepts(tmp_path: Path) ->
     assert not (target / "adapter_model.safetensors").exists()  # only staged, never published
 
 
+def test_a_kill_while_the_marker_is_first_written_is_trainjobs_own_leftover(tmp_path: Path) -> None:
+    target = tmp_path / "final-model"
+    target.mkdir()
+    (target / ".trainjob-final.json.trainjob-tmp").write_text('{"status": "wri')
+    check_final_dir(target)  # found by the kill suite: this used to brick the dir
+
+
 def test_foreign_files_are_still_refused(tmp_path: Path) -> None:
     theirs = tmp_path / "theirs"
     theirs.mkdir()
