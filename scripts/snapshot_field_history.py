@@ -29,9 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from snapshot_trl_configs import CLASSES, _class_defs, _fields  # noqa: E402
+from snapshot_trl_configs import CLASSES, _class_defs, _fields
 
-from preflight.spec.training_fields import FieldInfo, parse_dataclass_fields  # noqa: E402
+from preflight.spec.training_fields import FieldInfo, parse_dataclass_fields
 
 OUT = Path(__file__).resolve().parents[1] / "preflight" / "data" / "field_history.json"
 
