@@ -20,6 +20,8 @@ class Report(BaseModel):
     memory: dict[str, Any] | None = None
     cost: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
+    versions: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Package -> {"version", "why"}: the releases whose fields the sources were judged against."""
 
     def active(self) -> list[Finding]:
         """Findings that count: not silenced by an ``ignore:`` entry or a baseline."""
@@ -62,6 +64,8 @@ class Report(BaseModel):
             out["files"] = self.files
         if self.notes:
             out["notes"] = self.notes
+        if self.versions:
+            out["versions"] = self.versions
         return out
 
     def digest(self) -> str:

@@ -30,21 +30,27 @@ from .walk import walk
 __all__ = ["KINDS", "ReaderSpec", "read_file", "read_sources", "read_sources_with_notes"]
 
 
-def read_sources(paths: list[Path], input_format: str | None = None) -> list[LoadedSpec]:
+def read_sources(
+    paths: list[Path], input_format: str | None = None, versions: dict[str, str] | None = None
+) -> list[LoadedSpec]:
     """Every plan source found at ``paths``; raises SpecError for a file that cannot be used.
 
     What a directory walk left out is noted on the first source (the pipeline reports each
     source's notes); ``read_sources_with_notes`` returns those notes apart instead.
     """
-    sources, notes = read_sources_with_notes(paths, input_format)
+    sources, notes = read_sources_with_notes(paths, input_format, versions)
     sources[0].notes.extend(notes)
     return sources
 
 
 def read_sources_with_notes(
-    paths: list[Path], input_format: str | None = None
+    paths: list[Path], input_format: str | None = None, versions: dict[str, str] | None = None
 ) -> tuple[list[LoadedSpec], list[str]]:
-    """(every plan source found at ``paths``, notes on what the walks skipped or ignored)."""
+    """(every plan source found at ``paths``, notes on what the walks skipped or ignored).
+
+    ``versions`` (package -> version, from ``--transformers``/``--trl``) overrides the pins each
+    source's repository states; every source gets its ``versions`` set.
+    """
     if input_format is not None and input_format not in KINDS:
         raise SpecError(
             [
@@ -72,6 +78,10 @@ def read_sources_with_notes(
         else:
             out.append(read_file(path, input_format))
     out.extend(_without_entry_scripts(walked, skipped))
+    from .versions import attach_versions
+
+    for loaded in out:
+        attach_versions(loaded, versions)
     if not out:
         where = ", ".join(str(p) for p in paths)
         raise SpecError(

@@ -12,7 +12,12 @@ version: ``>=`` lets pip install the newest, which is what the installed package
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..spec import LoadedSpec
 
 PACKAGES = ("transformers", "trl", "peft")
 _SPEC = re.compile(r"(==|~=|<=|<|>=|>|!=)\s*v?(\d+(?:\.\d+){0,2})")
@@ -25,7 +30,7 @@ _REQ_LINE = {
 }
 _PIP = re.compile(r"pip3?\s+install\b[^\n\"']*", re.I)
 _ESTIMATOR = {
-    "transformers": re.compile(r"transformers_version\s*=\s*[\"'](\d+(?:\.\d+){1,2})[\"']"),
+    "transformers": re.compile(r"transformers_version\s*[=:]\s*[\"'](\d+(?:\.\d+){1,2})[\"']"),
 }
 _IMAGE = {
     "transformers": re.compile(
@@ -105,6 +110,7 @@ def _repo_root(start: Path) -> Path | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def pins_in_folders(start: Path) -> dict[str, tuple[str, str]]:
     """Package -> (version, file) from pin files between ``start`` and the repository root.
 
@@ -149,9 +155,29 @@ def resolve_versions(
             break
         for pkg, (version, file) in pins_in_folders(folder.resolve()).items():
             out.setdefault(pkg, (version, f"pinned in {file}"))
-    for pkg in PACKAGES:
+    for pkg in ("transformers", "trl"):  # the ones whose fields are judged
         if pkg not in out:
             version = installed_version(pkg)
             if version is not None:
                 out[pkg] = (version, "installed here (no pin found)")
     return out
+
+
+MAX_SOURCE_BYTES = 5_000_000
+
+
+def attach_versions(loaded: LoadedSpec, stated: dict[str, str] | None = None) -> None:
+    """Set ``loaded.versions`` from the flags, the source and its repository (see above)."""
+    text = None
+    try:
+        if loaded.path.stat().st_size <= MAX_SOURCE_BYTES:
+            text = loaded.path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = None
+    entry_dirs = sorted({p.parent for p in loaded.key_files.values() if p != loaded.path})
+    loaded.versions = resolve_versions(loaded.path, text, entry_dirs, stated)
+
+
+def describe_versions(versions: dict[str, tuple[str, str]]) -> str:
+    """One line for the report: "transformers 4.56.2 (pinned in requirements.txt), ..."."""
+    return ", ".join(f"{pkg} {v} ({why})" for pkg, (v, why) in versions.items())

@@ -26,6 +26,39 @@ def removed_arguments() -> dict[str, dict[str, Any]]:
     return data
 
 
+def judged_version(plan: Plan, package: str = "transformers") -> tuple[str, str] | None:
+    """(version, why) when the source runs with a pinned release, not the installed one."""
+    found = getattr(plan.loaded, "versions", {}).get(package)
+    if found is None or found[1].startswith("installed"):
+        return None
+    return found
+
+
+def fields_for(plan: Plan) -> tuple[str, set[str]]:
+    """(transformers version, its TrainingArguments field names) the plan is judged against."""
+    pinned = judged_version(plan)
+    if pinned is None:
+        table = training_fields()
+        return table.version, set(table.fields)
+    from ..spec.field_history import training_fields_at
+
+    return pinned[0], set(training_fields_at(pinned[0]))
+
+
+def _span_text(name: str) -> str:
+    from ..spec.field_history import training_field_span
+
+    span = training_field_span(name)
+    if span is None:
+        return ""
+    first, last = (_minor(v) if v else None for v in span)
+    return f" (it exists in {first} to {last})" if last else f" (added in {first})"
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
 class RemovedTrainingArgument(Rule):
     """
     What it does:
@@ -63,17 +96,23 @@ class RemovedTrainingArgument(Rule):
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         table = removed_arguments()
-        fields = training_fields().fields
+        version, fields = fields_for(plan)
+        pinned = judged_version(plan)
+        why = f"; judged for transformers {version}, {pinned[1]}" if pinned else ""
         for key in sorted(plan.spec.training.stated):
             entry = table.get(key)
             if entry is None or key in fields or key in plan.loaded.extra_training_fields:
                 continue
+            if _not_yet(key, version):
+                continue  # older than the key itself: PF502 says so
             replacement = entry.get("replacement")
+            if replacement and replacement not in fields:
+                replacement = None  # no successor in the release the job runs with
             instead = f"; use `{replacement}` instead" if replacement else ""
             yield self.finding(
                 f"training.{key}",
                 f"`{key}` was removed in transformers {entry['removed_in']} "
-                f"(TypeError at start){instead}",
+                f"(TypeError at start){instead}{why}",
                 fix=entry.get("note") or self.fix,
             )
 
@@ -112,20 +151,32 @@ class UnknownTrainingArgument(Rule):
     source_url = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        table = training_fields()
+        version, fields = fields_for(plan)
         removed = removed_arguments()
         extra_ok = plan.loaded.extra_training_fields
+        pinned = judged_version(plan)
         for key in sorted(plan.spec.training.stated):
-            if key in table.fields or key in removed or key in extra_ok:
+            if key in fields or key in extra_ok:
                 continue
-            close = nearest(key, table.fields)
+            if key in removed and not _not_yet(key, version):
+                continue  # PF501 reports it, with its successor
+            close = nearest(key, fields)
             hint = f"; did you mean `{close[0]}`?" if close else ""
+            why = f", {pinned[1]}" if pinned else ""
             yield self.finding(
                 f"training.{key}",
                 f"`{key}` is not a {plan.loaded.trainer_config} field "
-                f"(transformers {table.version}){hint}",
+                f"(transformers {version}{why}){_span_text(key)}{hint}",
                 fix=f"Rename it to `{close[0]}`." if close else self.fix,
             )
+
+
+def _not_yet(key: str, version: str) -> bool:
+    """True when transformers ``version`` is older than the key itself (PF502's, not PF501's)."""
+    from ..spec.field_history import training_field_span, vkey
+
+    span = training_field_span(key)
+    return span is not None and vkey(version)[:2] < vkey(span[0])[:2]
 
 
 #: A dead run (NaN loss, stalled data loader) should show in the logs within this many hours.
