@@ -287,3 +287,98 @@ class Fp16AndBf16(Rule):
                 "training.bf16",
                 "fp16 and bf16 are both true: TrainingArguments raises a ValueError at start",
             )
+
+
+VALUE_FIELDS = {
+    "optim": "optim",
+    "lr_scheduler_type": "lr_scheduler_type",
+    "eval_strategy": "eval_strategy",
+    "evaluation_strategy": "eval_strategy",
+    "logging_strategy": "logging_strategy",
+    "save_strategy": "save_strategy",
+    "hub_strategy": "hub_strategy",
+    "report_to": "report_to",
+}
+"""Training key -> the closed value set (in preflight/data/field_history.json) it must be in."""
+
+
+def _candidate(value: Any) -> str | None:
+    """The plain string a closed-set field holds, or None when it is unknown or computed."""
+    if not isinstance(value, str) or not value or any(c in value for c in "${}<>()"):
+        return None
+    head, dot, tail = value.rpartition(".")
+    if dot and head.endswith(("Strategy", "Type", "Names")):
+        return tail.lower()  # IntervalStrategy.STEPS, as a Python reader may hold it
+    return value
+
+
+class InvalidTrainingValue(Rule):
+    """
+    What it does:
+    Flags a closed-set training value (`optim`, `lr_scheduler_type`, `eval_strategy`,
+    `save_strategy`, `logging_strategy`, `hub_strategy`, `report_to`) that the transformers
+    release the job runs with does not know, with the nearest valid value.
+
+    Why is this bad?
+    TrainingArguments turns these strings into enums when it is built: `optim: adamw_torch_fusd`
+    is `ValueError: adamw_torch_fusd is not a valid OptimizerNames` at the start of a paid job,
+    after the image is pulled and the model downloaded.
+
+    Example:
+    ```yaml
+    training:
+      optim: adamw_torch_fusd
+      lr_scheduler_type: cosin
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      optim: adamw_torch_fused
+      lr_scheduler_type: cosine
+    ```
+
+    References:
+    - transformers training_args.py (OptimizerNames), trainer_utils.py (SchedulerType,
+      IntervalStrategy, SaveStrategy, HubStrategy), integrations/integration_utils.py
+      (INTEGRATION_TO_CALLBACK)
+    - preflight/data/field_history.json (the value sets of each release, 4.36 onwards)
+    """
+
+    id = "PF505"
+    name = "invalid-training-value"
+    severity = Severity.ERROR
+    title = "A training value is not one the field accepts"
+    fix = "Use one of the values the field accepts."
+    source_url = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        from ..spec.field_history import allowed_values, value_span
+
+        version, _ = fields_for(plan)
+        tr = plan.spec.training
+        for key in sorted(plan.spec.training.stated & set(VALUE_FIELDS)):
+            table = VALUE_FIELDS[key]
+            allowed = allowed_values(table, version)
+            raw = tr.values.get(key)
+            items = raw if isinstance(raw, list) and key == "report_to" else [raw]
+            for item in items:
+                value = _candidate(item)
+                if value is None or allowed is None or value in allowed:
+                    continue
+                if key == "report_to" and "," in value:
+                    continue
+                span = value_span(table, value)
+                if span is not None:
+                    first, last = (_minor(v) if v else None for v in span)
+                    known = f"; it exists in transformers {first}" + (f" to {last}" if last else "+")
+                else:
+                    known = ""
+                close = nearest(value, allowed, n=1)
+                hint = f"; did you mean `{close[0]}`?" if close else ""
+                yield self.finding(
+                    f"training.{key}",
+                    f"{key} `{value}` is not a valid value in transformers {version} (ValueError "
+                    f"at start){known}{hint}",
+                    fix=f"Set training.{key}: {close[0]}." if close else self.fix,
+                )
