@@ -55,6 +55,11 @@ def read_recipe(doc: YamlDocument, builder: SpecBuilder) -> None:
         if owner is not None:
             builder.trainer_config = owner
             builder.note(f"training keys read as {owner} fields (chosen by the keys it has)")
+        else:
+            # TRL's and alignment-handbook's recipes are read by a script's TrlParser into one of
+            # TRL's configs; with no key naming another, the SFT script's SFTConfig is assumed.
+            builder.trainer_config = "SFTConfig"
+            builder.note("training keys read as SFTConfig fields (no key names another config)")
         own, removed = trainer_config_fields(builder.trainer_config)
     maps: dict[str, str] = table["maps"]
     known = set(table["known"])

@@ -176,6 +176,21 @@ def attach_versions(loaded: LoadedSpec, stated: dict[str, str] | None = None) ->
         text = None
     entry_dirs = sorted({p.parent for p in loaded.key_files.values() if p != loaded.path})
     loaded.versions = resolve_versions(loaded.path, text, entry_dirs, stated)
+    config = loaded.trainer_config
+    trl = loaded.versions.get("trl")
+    if config.endswith("Config") and trl is not None:
+        from .trl_fields import config_defaults
+
+        defaults = config_defaults(config, trl[0])
+        if defaults:
+            loaded.spec.training.use_config_defaults(defaults)
+            shown = ", ".join(
+                f"{k}={defaults[k]!r}"
+                for k in ("gradient_checkpointing", "max_length", "learning_rate", "bf16")
+                if k in defaults and k not in loaded.spec.training.stated
+            )
+            if shown:
+                loaded.notes.append(f"unset keys read as {config} of trl {trl[0]} sets them: {shown}")
 
 
 def describe_versions(versions: dict[str, tuple[str, str]]) -> str:
