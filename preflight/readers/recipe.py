@@ -33,7 +33,10 @@ def recipe_keys() -> dict[str, Any]:
 
 
 def is_llamafactory(keys: set[str]) -> bool:
-    return len(keys & set(recipe_keys()["llamafactory_markers"])) >= 2
+    """LLaMA-Factory's train configs always say ``stage`` (its required key for training) and
+    at least one more of its own keys; two stray markers alone claim nothing."""
+    markers = set(recipe_keys()["llamafactory_markers"])
+    return "stage" in keys and len(keys & markers) >= 2
 
 
 def read_recipe(doc: YamlDocument, builder: SpecBuilder) -> None:

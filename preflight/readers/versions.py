@@ -190,7 +190,9 @@ def attach_versions(loaded: LoadedSpec, stated: dict[str, str] | None = None) ->
                 if k in defaults and k not in loaded.spec.training.stated
             )
             if shown:
-                loaded.notes.append(f"unset keys read as {config} of trl {trl[0]} sets them: {shown}")
+                loaded.notes.append(
+                    f"unset keys read as {config} of trl {trl[0]} sets them: {shown}"
+                )
 
 
 def describe_versions(versions: dict[str, tuple[str, str]]) -> str:
