@@ -1,0 +1,272 @@
+"""Issue 16, readers half: formats claimed by evidence, fields judged for the pinned release.
+
+Each fixture is a small file of the shape seen in a public repo (named in the test), written
+here by hand: open-instruct's own-dataclass YAMLs, torchtune configs, a tokenizer's vocab.json,
+TRL recipes in repos that pin an older transformers, notebooks that ``pip install`` one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from preflight.cli import cli
+from preflight.readers import read_sources, read_sources_with_notes
+from preflight.readers.detect import claim
+from preflight.readers.versions import pins_in_source, pins_in_text
+from preflight.spec import SpecError
+
+
+def _check(*args: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(cli, ["check", *args, "--format", "json"])
+    return result.exit_code, json.loads(result.stdout) if result.stdout.startswith("{") else {}
+
+
+def _rules(report: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in report.get("findings", []):
+        if f["severity"] != "info":
+            out.setdefault(f["rule"], []).append(f["message"])
+    return out
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# --- detection ------------------------------------------------------------------------------
+
+OPEN_INSTRUCT = """\
+model_name_or_path: meta-llama/Llama-3.1-8B
+use_flash_attn: true
+tokenizer_name: meta-llama/Llama-3.1-8B
+use_slow_tokenizer: true
+dataset_mixer: {allenai/tulu-3-sft-mixture: 1.0}
+max_seq_length: 4096
+preprocessing_num_workers: 128
+per_device_train_batch_size: 1
+gradient_accumulation_steps: 2
+learning_rate: 5.0e-06
+lr_scheduler_type: linear
+warmup_ratio: 0.03
+num_train_epochs: 2
+output_dir: output/tulu3_8b_sft/
+with_tracking: true
+report_to: [wandb]
+logging_steps: 1
+checkpointing_steps: epoch
+dataset_mix_dir: output/tulu3_8b_sft/
+use_lora: false
+reduce_loss: sum
+"""
+
+
+def test_own_dataclass_yaml_is_not_a_trl_recipe() -> None:
+    """open-instruct's configs (configs/train_configs/tulu3/*.yaml) feed its own FlatArguments."""
+    from ruamel.yaml import YAML
+
+    kind, why = claim(YAML(typ="safe").load(OPEN_INSTRUCT))
+    assert kind is None
+    assert "only that script can judge" in why
+
+
+def test_a_real_trl_recipe_is_still_claimed() -> None:
+    data = {
+        "model_name_or_path": "Qwen/Qwen2.5-0.5B",
+        "dataset_name": "trl-lib/Capybara",
+        "learning_rate": 2e-5,
+        "per_device_train_batch_size": 2,
+        "packing": True,
+        "output_dir": "out",
+        "use_peft": True,
+        "lora_r": 32,
+    }
+    assert claim(data)[0] == "recipe"
+
+
+def test_two_llamafactory_markers_without_stage_claim_nothing() -> None:
+    assert claim({"template": "llama3", "cutoff_len": 1024, "foo": 1})[0] is None
+    full = {"stage": "sft", "finetuning_type": "lora", "model_name_or_path": "m", "template": "x"}
+    assert claim(full)[0] == "llamafactory"
+
+
+TORCHTUNE = """\
+model:
+  _component_: torchtune.models.llama3_2.lora_llama3_2_1b
+  lora_attn_modules: ['q_proj', 'v_proj']
+tokenizer:
+  _component_: torchtune.models.llama3.llama3_tokenizer
+batch_size: 4
+epochs: 1
+"""
+
+
+def test_torchtune_config_named_alone_is_nothing_to_check(tmp_path: Path) -> None:
+    path = _write(tmp_path / "1B_lora.yaml", TORCHTUNE)
+    code, _ = _check(str(path))
+    assert code == 2
+    with pytest.raises(SpecError) as err:
+        read_sources([path])
+    assert "preflight does not read torchtune configs" in err.value.issues[0].message
+
+
+def test_unsupported_formats_are_named_once_in_a_walk(tmp_path: Path) -> None:
+    for n in range(3):
+        _write(tmp_path / f"tt{n}.yaml", TORCHTUNE)
+    _write(tmp_path / "verl.yaml", "actor_rollout_ref: {model: {path: x}}\ntrainer: {}\n")
+    _write(
+        tmp_path / "sft.yaml",
+        "model_name_or_path: Qwen/Qwen2.5-0.5B\nlearning_rate: 2.0e-5\noutput_dir: out\n",
+    )
+    sources, notes = read_sources_with_notes([tmp_path])
+    assert [s.path.name for s in sources] == ["sft.yaml"]
+    assert "3 torchtune configs found: format not supported, not checked" in notes
+    assert "1 verl config found: format not supported, not checked" in notes
+    assert any(n.startswith("checked 1 files; 4 skipped") for n in notes)
+
+
+def test_vocab_json_is_skipped_by_shape_in_well_under_a_second(tmp_path: Path) -> None:
+    vocab = {f"tok{i}": i for i in range(60_000)} | {"learning_rate": 1, "output_dir": 2}
+    path = _write(tmp_path / "vocab.json", json.dumps(vocab))
+    start = time.perf_counter()
+    with pytest.raises(SpecError) as err:
+        read_sources([path])
+    assert time.perf_counter() - start < 1.0
+    assert "data, not a config" in err.value.issues[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("hello.py", "print(1)\n"),
+        ("ds_config.json", '{"zero_optimization": {"stage": 2}, "train_batch_size": "auto"}'),
+        ("xgb.py", "import xgboost\nmodel = xgboost.XGBClassifier()\nmodel.fit(X, y)\n"),
+    ],
+)
+def test_named_file_with_nothing_to_check_is_exit_2(tmp_path: Path, name: str, text: str) -> None:
+    code, _ = _check(str(_write(tmp_path / name, text)))
+    assert code == 2
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def test_pins_from_requirements_pyproject_notebook_and_estimator() -> None:
+    assert pins_in_text("torch\ntransformers==4.56.2\ntrl>=0.19,<0.20\n") == {
+        "transformers": "4.56.2",
+        "trl": "0.19.1",
+    }
+    assert pins_in_text('dependencies = ["transformers[torch]~=4.44.0", "peft"]') == {
+        "transformers": "4.44.0"
+    }
+    assert pins_in_text("transformers>=4.40\n") == {}  # pip installs the newest: no pin
+    nb = '"!pip install -q transformers==4.56.2 peft==0.13.0 trl==0.12.2\\n",'
+    assert pins_in_source(nb) == {"transformers": "4.56.2", "peft": "0.13.0", "trl": "0.12.2"}
+    est = 'HuggingFace(entry_point="train.py", transformers_version="4.36", pytorch_version="2.1")'
+    assert pins_in_source(est) == {"transformers": "4.36"}
+
+
+RECIPE_OLD_KEYS = """\
+model_name_or_path: Qwen/Qwen2.5-0.5B
+dataset_name: trl-lib/Capybara
+evaluation_strategy: steps
+save_safetensors: true
+overwrite_output_dir: true
+learning_rate: 2.0e-5
+output_dir: out
+"""
+
+
+def test_keys_valid_in_the_pinned_transformers_are_not_errors(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path / "requirements.txt", "transformers==4.44.2\ntrl==0.9.6\n")
+    recipe = _write(tmp_path / "recipes" / "sft.yaml", RECIPE_OLD_KEYS)
+    code, report = _check(str(recipe))
+    assert "PF501" not in _rules(report), _rules(report)
+    assert report["versions"]["transformers"]["version"] == "4.44.2"
+    assert "requirements.txt" in report["versions"]["transformers"]["why"]
+    # the same file judged for transformers 5 (the flag wins over the pins)
+    code, report = _check(str(recipe), "--transformers", "5.3")
+    assert code == 1
+    assert len(_rules(report)["PF501"]) == 3
+    assert report["versions"]["transformers"] == {"version": "5.3", "why": "--transformers"}
+
+
+def test_a_key_newer_than_the_pinned_release_is_named_with_when_it_came(tmp_path: Path) -> None:
+    recipe = _write(
+        tmp_path / "sft.yaml",
+        "model_name_or_path: Qwen/Qwen2.5-0.5B\neval_strategy: steps\nlearning_rate: 2.0e-5\n",
+    )
+    code, report = _check(str(recipe), "--transformers", "4.36")
+    assert code == 1
+    (message,) = _rules(report)["PF502"]
+    assert "transformers 4.36" in message and "added in 4.41" in message
+
+
+def test_trl_field_history_max_prompt_length_stayed_in_grpo_until_0_27(tmp_path: Path) -> None:
+    recipe = _write(
+        tmp_path / "grpo.yaml",
+        "model_name_or_path: Qwen/Qwen2.5-0.5B\nnum_generations: 8\nmax_prompt_length: 512\n"
+        "max_completion_length: 256\nlearning_rate: 1.0e-6\n",
+    )
+    _, report = _check(str(recipe), "--trl", "0.26")
+    assert "PF510" not in _rules(report), _rules(report)
+    _, report = _check(str(recipe), "--trl", "1.16")
+    (message,) = _rules(report)["PF510"]
+    assert "last in trl 0.27" in message
+
+
+def test_bad_version_flag_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["check", "x.yaml", "--transformers", "latest"])
+    assert result.exit_code == 2
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def test_value_typos_exit_1_with_field_and_did_you_mean(tmp_path: Path) -> None:
+    recipe = _write(
+        tmp_path / "sft.yaml",
+        "model_name_or_path: Qwen/Qwen2.5-0.5B\noptim: adamw_torch_fusd\n"
+        "lr_scheduler_type: cosin\nlearning_rate: 2.0e-5\n",
+    )
+    code, report = _check(str(recipe))
+    assert code == 1
+    found = {f["field"]: f for f in report["findings"] if f["rule"] == "PF505"}
+    assert "did you mean `adamw_torch_fused`?" in found["training.optim"]["message"]
+    assert "did you mean `cosine`?" in found["training.lr_scheduler_type"]["message"]
+    assert found["training.optim"]["line"] == 2
+
+
+def test_a_value_newer_than_the_pinned_release_is_an_error(tmp_path: Path) -> None:
+    recipe = _write(
+        tmp_path / "sft.yaml",
+        "model_name_or_path: Qwen/Qwen2.5-0.5B\nsave_strategy: best\neval_strategy: steps\n"
+        "learning_rate: 2.0e-5\n",
+    )
+    assert "PF505" not in _rules(_check(str(recipe))[1])
+    _, report = _check(str(recipe), "--transformers", "4.45")
+    assert "PF505" in _rules(report)
+
+
+# --- TRL defaults ---------------------------------------------------------------------------
+
+
+def test_sft_recipe_memory_uses_sftconfig_defaults(tmp_path: Path) -> None:
+    """SFTConfig turns gradient checkpointing on from trl 0.22: same recipe, less memory."""
+    recipe = _write(
+        tmp_path / "sft.yaml",
+        "model_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 8\n"
+        "learning_rate: 2.0e-5\n",
+    )
+    _, new = _check(str(recipe), "--trl", "1.16")
+    _, old = _check(str(recipe), "--trl", "0.19")
+    assert new["memory"]["peak_gib"] < old["memory"]["peak_gib"]
+    assert any("gradient_checkpointing=True" in n for n in new["notes"])
+    assert not any("gradient_checkpointing=True" in n for n in old["notes"])
