@@ -371,7 +371,9 @@ class InvalidTrainingValue(Rule):
                 span = value_span(table, value)
                 if span is not None:
                     first, last = (_minor(v) if v else None for v in span)
-                    known = f"; it exists in transformers {first}" + (f" to {last}" if last else "+")
+                    known = f"; it exists in transformers {first}" + (
+                        f" to {last}" if last else "+"
+                    )
                 else:
                     known = ""
                 close = nearest(value, allowed, n=1)

@@ -55,7 +55,6 @@ class RemovedTrainerConfigField(Rule):
     def check(self, plan: Plan) -> Iterator[Finding]:
         removed = getattr(plan.loaded, "removed_trainer_fields", None) or {}
         from ..readers.trl_fields import trl_version
-
         from ..spec.field_history import trl_field_span, trl_fields_at
         from .arguments import judged_version
 
