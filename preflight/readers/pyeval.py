@@ -128,6 +128,8 @@ class Evaluator:
     _origins: list[str] = field(default_factory=list)
     _line: int = 0
     _stack: list[str] = field(default_factory=list)
+    _conditions: list[int] = field(default_factory=list)
+    """Lines of the ``if`` statements being walked: what is set inside one may not happen."""
 
     # -- statements -----------------------------------------------------------------------
     def run(self, tree: ast.Module) -> None:
@@ -162,6 +164,11 @@ class Evaluator:
             self._function(stmt)
         elif isinstance(stmt, ast.ClassDef):
             self._class(stmt)
+        elif isinstance(stmt, ast.If) and not _is_main_guard(stmt.test):
+            self._conditions.append(stmt.lineno)
+            self._body(stmt.body)
+            self._body(stmt.orelse)
+            self._conditions.pop()
         elif isinstance(stmt, ast.If | ast.For | ast.While | ast.AsyncFor):
             self._body(stmt.body)
             self._body(stmt.orelse)
@@ -276,6 +283,11 @@ class Evaluator:
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             owner = self.env.get(target.value.id)
             if isinstance(owner, CallValue):  # training_args.save_total_limit = 3
+                if self._conditions:  # only when the `if` holds: maybe set, value unknown
+                    value = Unknown(
+                        f"set at line {target.lineno} only when the `if` at line "
+                        f"{self._conditions[-1]} holds"
+                    )
                 owner.kwargs[target.attr] = value
                 owner.kw_lines[target.attr] = target.lineno
                 owner.origins.pop(target.attr, None)
@@ -663,3 +675,12 @@ def _short(node: ast.AST) -> str:
 def parse_python(text: str, path: Path) -> ast.Module:
     """Parse, raising SyntaxError with the file name for the caller to report."""
     return ast.parse(text, filename=str(path))
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":``: the script's body, which always runs."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )

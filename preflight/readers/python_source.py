@@ -133,6 +133,10 @@ def _apply_training(
         if call.name in {"TrainingArguments", "Seq2SeqTrainingArguments"}
         else call.name
     )
+    from ..rules.arguments import removed_arguments
+    from .builder import trainer_config_fields
+
+    removed = set(removed_arguments()) | set(trainer_config_fields(builder.trainer_config)[1])
     call_line, call_cell = locate(call.line)
     if call_line is not None:  # unstated training keys point at the call that would take them
         builder.lines["training"] = call_line
@@ -145,6 +149,10 @@ def _apply_training(
             why = value.why if isinstance(value, Unknown) else _text(value)
             builder.note(f"{dotted}: could not be resolved{where} ({why}); left unknown")
             builder.position(dotted, line, cell)
+            if key in removed and "only when the `if`" not in why:
+                # passed whatever its value (`evaluation_strategy="steps" if x else "no"`):
+                # the keyword itself is the TypeError, so the key counts as stated
+                builder.state(dotted, None, line, cell)
             continue
         if isinstance(value, str) and key == "deepspeed":
             apply_deepspeed_file(builder.path.parent / value, builder, (line, cell))

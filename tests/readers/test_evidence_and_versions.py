@@ -270,3 +270,38 @@ def test_sft_recipe_memory_uses_sftconfig_defaults(tmp_path: Path) -> None:
     assert new["memory"]["peak_gib"] < old["memory"]["peak_gib"]
     assert any("gradient_checkpointing=True" in n for n in new["notes"])
     assert not any("gradient_checkpointing=True" in n for n in old["notes"])
+
+
+# --- Python reading -------------------------------------------------------------------------
+
+SCRIPT_EXPR = """\
+from transformers import TrainingArguments
+
+do_eval = True
+args = TrainingArguments(
+    output_dir="out",
+    evaluation_strategy="steps" if do_eval else "no",
+    save_total_limit=2,
+)
+if do_eval:
+    args.save_total_limit = 10
+"""
+
+
+def test_removed_key_with_an_expression_value_is_still_the_removed_key(tmp_path: Path) -> None:
+    script = _write(tmp_path / "train.py", SCRIPT_EXPR)
+    _, report = _check(str(script), "--transformers", "5.0")
+    (message,) = _rules(report)["PF501"]
+    assert "`evaluation_strategy` was removed" in message
+
+
+def test_attribute_set_inside_an_if_is_maybe_set(tmp_path: Path) -> None:
+    (loaded,) = read_sources([_write(tmp_path / "train.py", SCRIPT_EXPR)])
+    assert "training.save_total_limit" not in (loaded.stated or set())
+    assert any("only when the `if` at line 9 holds" in n for n in loaded.notes), loaded.notes
+
+
+def test_attribute_set_under_the_main_guard_is_set(tmp_path: Path) -> None:
+    text = SCRIPT_EXPR.replace("if do_eval:", 'if __name__ == "__main__":')
+    (loaded,) = read_sources([_write(tmp_path / "train.py", text)])
+    assert loaded.spec.training.values["save_total_limit"] == 10
