@@ -305,3 +305,30 @@ def test_attribute_set_under_the_main_guard_is_set(tmp_path: Path) -> None:
     text = SCRIPT_EXPR.replace("if do_eval:", 'if __name__ == "__main__":')
     (loaded,) = read_sources([_write(tmp_path / "train.py", text)])
     assert loaded.spec.training.values["save_total_limit"] == 10
+
+
+# --- ownership ------------------------------------------------------------------------------
+
+AXOLOTL = """\
+base_model: Qwen/Qwen2.5-0.5B
+datasets:
+  - path: tatsu-lab/alpaca
+    type: alpaca
+sequence_len: 2048
+micro_batch_size: 2
+num_epochs: 1
+group_by_length: true
+save_safetensors: true
+include_tokens_per_second: true
+saves_per_epoch: 1
+output_dir: ./outputs
+"""
+
+
+def test_axolotl_own_keys_are_not_judged_as_training_arguments(tmp_path: Path) -> None:
+    """axolotl maps group_by_length / include_tokens_per_second itself; save_safetensors is
+    its own saving option (axolotl-ai-cloud/axolotl core/builders, utils/schemas/model.py)."""
+    config = _write(tmp_path / "lora.yml", AXOLOTL)
+    _, report = _check(str(config), "--transformers", "5.24")
+    rules = _rules(report)
+    assert "PF501" not in rules and "PF502" not in rules, rules
