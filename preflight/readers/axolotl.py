@@ -71,6 +71,9 @@ def read_axolotl(doc: YamlDocument, builder: SpecBuilder) -> None:
             continue
         if target.startswith("lora.") and not lora_on:
             continue
+        if value in table.get("own_values", {}).get(key, ()):
+            builder.note(f"{key}: {value!r} is axolotl's own, set up by axolotl itself")
+            continue
         if target == "lora.target_modules" and isinstance(value, str):
             value = [value]
         if key == "deepspeed" and isinstance(value, str):

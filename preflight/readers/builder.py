@@ -9,6 +9,7 @@ config is never refused because it says more, or less, than a job spec would.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,15 @@ class SpecBuilder:
     name: str | None = None
 
     def state(self, key: str, value: Any, line: int | None = None, cell: int | None = None) -> None:
-        """Record ``value`` for the dotted key ``section.name`` (or ``training.<field>``)."""
+        """Record ``value`` for the dotted key ``section.name`` (or ``training.<field>``).
+
+        A placeholder (``${RESUME_FROM_CHECKPOINT}``, ``{{ output_dir }}``, ``$SM_MODEL_DIR``
+        alone) is filled in by a launcher or template at run time: the key is stated, its value
+        unknown (None), so no rule reads the placeholder as a path or a setting.
+        """
+        if isinstance(value, str) and is_placeholder(value):
+            self.note(f"{key} = {value!r} is filled in at run time; value unknown")
+            value = None
         section, _, name = key.partition(".")
         self.unstated.discard(key)
         if key == "name":
@@ -179,6 +188,14 @@ class SpecBuilder:
                 self.note(f"instance type {instance!r} is not in the catalog{hint}; left unknown")
                 del exc
                 self.drop("compute.instance_type")
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\{\{.*?\}\}|^\$[A-Z_][A-Z0-9_]*$|^<[a-z_ -]+>$")
+
+
+def is_placeholder(text: str) -> bool:
+    """True for a value a launcher or template fills in (``${VAR}``, ``{{ x }}``, ``$VAR``)."""
+    return _PLACEHOLDER.search(text.strip()) is not None
 
 
 def trainer_config_fields(name: str) -> tuple[set[str], dict[str, dict[str, Any]]]:

@@ -332,3 +332,23 @@ def test_axolotl_own_keys_are_not_judged_as_training_arguments(tmp_path: Path) -
     _, report = _check(str(config), "--transformers", "5.24")
     rules = _rules(report)
     assert "PF501" not in rules and "PF502" not in rules, rules
+
+
+def test_placeholders_are_unknown_values_not_paths(tmp_path: Path) -> None:
+    """axolotl's .runpod config: `resume_from_checkpoint: ${RESUME_FROM_CHECKPOINT}`."""
+    text = (
+        AXOLOTL + "resume_from_checkpoint: ${RESUME_FROM_CHECKPOINT}\nhub_model_id: '{{ hub }}'\n"
+    )
+    _, report = _check(str(_write(tmp_path / "config.yaml", text)))
+    assert "PF208" not in _rules(report), _rules(report)
+    assert any("filled in at run time" in n for n in report["notes"])
+
+
+def test_axolotl_own_optimizer_is_not_a_value_error(tmp_path: Path) -> None:
+    text = AXOLOTL + "optimizer: muon\nlr_scheduler: rex\n"
+    _, report = _check(str(_write(tmp_path / "config.yaml", text)))
+    assert "PF505" not in _rules(report), _rules(report)
+    _, report = _check(
+        str(_write(tmp_path / "typo.yaml", AXOLOTL + "optimizer: adamw_torch_fusd\n"))
+    )
+    assert "PF505" in _rules(report)
