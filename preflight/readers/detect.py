@@ -41,6 +41,11 @@ def kind_of_mapping(data: Any) -> str | None:
 
 
 UNSUPPORTED = "unsupported"
+MAX_FOREIGN = 1
+"""Keys a TRL recipe may hold that no table here knows (and are no misspelling of one).
+TrlParser rejects unknown keys, so a real recipe has none; of the 25 recipes of TRL and
+alignment-handbook read for benchmarks/readers none has more than one, while open-instruct's
+own-dataclass configs have four to eight (with_tracking, checkpointing_steps, ...)."""
 MAX_KEYS = 2_000
 """A mapping with more top-level keys than this is data (a tokenizer's vocab.json), no config."""
 
@@ -84,6 +89,7 @@ def _recipe_claim(keys: set[str]) -> tuple[str | None, str]:
     with ``model_name_or_path`` and many keys none of those know is the config of some other
     script's own argument dataclass (open-instruct's, for one), which only that script can judge.
     """
+    from .recipe import _one_edit
     from .trl_fields import trl_configs
 
     fields = set(training_fields().fields)
@@ -93,11 +99,12 @@ def _recipe_claim(keys: set[str]) -> tuple[str | None, str]:
     from ..rules.arguments import removed_arguments
 
     known |= set(removed_arguments())
-    training = keys & (fields | trl | set(removed_arguments()))
-    foreign = keys - known
+    # evidence of training: trainer config keys that are not also model/script arguments
+    # (``trust_remote_code`` alone is in an inference config too)
+    training = keys & (fields | trl | set(removed_arguments())) - set(table["known"])
+    foreign = {k for k in keys - known if not any(_one_edit(k, c) for c in known)}
     if "model_name_or_path" in keys:
-        enough = len(training) >= 2 and len(foreign) <= max(2, len(keys) // 5)
-        if training and (enough or not foreign):
+        if len(training) >= 1 and len(foreign) <= MAX_FOREIGN:
             return "recipe", "a TRL recipe (model_name_or_path with trainer config keys)"
         if training:
             return None, (
