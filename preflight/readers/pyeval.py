@@ -128,6 +128,9 @@ class Evaluator:
     _origins: list[str] = field(default_factory=list)
     _line: int = 0
     _stack: list[str] = field(default_factory=list)
+    foreign_names: set[str] = field(default_factory=set)
+    """Names imported from other packages than transformers/TRL/peft/SageMaker: a class
+    called TrainingArguments there is that project's own, with its own fields."""
     _conditions: list[int] = field(default_factory=list)
     """Lines of the ``if`` statements being walked: what is set inside one may not happen."""
 
@@ -145,9 +148,15 @@ class Evaluator:
 
     def _stmt(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Import | ast.ImportFrom):
+            module = stmt.module or "" if isinstance(stmt, ast.ImportFrom) else ""
+            own = isinstance(stmt, ast.ImportFrom) and (
+                stmt.level > 0 or module.split(".")[0] not in HF_PACKAGES
+            )
             for alias in stmt.names:
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name.split(".")[-1]
+                if own:  # `from llamafactory.v1.config import TrainingArguments`: not HF's
+                    self.foreign_names.add(alias.asname or alias.name)
         elif isinstance(stmt, ast.Assign):
             value = self.eval(stmt.value)
             for target in stmt.targets:
@@ -675,6 +684,9 @@ def _short(node: ast.AST) -> str:
 def parse_python(text: str, path: Path) -> ast.Module:
     """Parse, raising SyntaxError with the file name for the caller to report."""
     return ast.parse(text, filename=str(path))
+
+
+HF_PACKAGES = frozenset({"transformers", "trl", "peft", "sagemaker", "unsloth", "accelerate"})
 
 
 def _is_main_guard(test: ast.expr) -> bool:

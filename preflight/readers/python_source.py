@@ -117,7 +117,7 @@ def _apply_training(
     ev: Evaluator, builder: SpecBuilder, locate: Locate, origin: str | None
 ) -> bool:
     """State the keys of the last TrainingArguments-like call; False if there is none."""
-    configs = [c for c in ev.calls if c.name in config_classes()]
+    configs = [c for c in ev.calls if c.name in config_classes() and c.name not in ev.foreign_names]
     if not configs:
         return False
     call = configs[-1]

@@ -352,3 +352,13 @@ def test_axolotl_own_optimizer_is_not_a_value_error(tmp_path: Path) -> None:
         str(_write(tmp_path / "typo.yaml", AXOLOTL + "optimizer: adamw_torch_fusd\n"))
     )
     assert "PF505" in _rules(report)
+
+
+def test_a_projects_own_training_arguments_class_is_not_transformers(tmp_path: Path) -> None:
+    """LLaMA-Factory v1 (tests_v1/core/utils/test_batching.py) has its own TrainingArguments."""
+    text = (
+        "from llamafactory.v1.config import TrainingArguments\n\n"
+        "args = TrainingArguments(output_dir='o', micro_batch_size=1, cutoff_len=10)\n"
+    )
+    code, _ = _check(str(_write(tmp_path / "test_batching.py", text)))
+    assert code == 2  # nothing of transformers' to check
