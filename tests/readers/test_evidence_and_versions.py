@@ -362,3 +362,25 @@ def test_a_projects_own_training_arguments_class_is_not_transformers(tmp_path: P
     )
     code, _ = _check(str(_write(tmp_path / "test_batching.py", text)))
     assert code == 2  # nothing of transformers' to check
+
+
+SAGEMAKER_SPEC = """\
+model: {name: Qwen/Qwen2.5-0.5B}
+training: {output_dir: /opt/ml/checkpoints, save_steps: 100, max_steps: 5000}
+compute:
+  provider: sagemaker
+  instance_type: ml.g5.xlarge
+  checkpoint_s3_uri: s3://bucket/ckpt
+  max_run_hours: 24
+"""
+
+
+def test_pf207_fix_exists_in_the_release_the_job_runs_with(tmp_path: Path) -> None:
+    spec = _write(tmp_path / "job.yaml", SAGEMAKER_SPEC)
+    _, new = _check(str(spec), "--transformers", "5.3")
+    _, old = _check(str(spec), "--transformers", "4.56")
+    (f_new,) = [f for f in new["findings"] if f["rule"] == "PF207"]
+    (f_old,) = [f for f in old["findings"] if f["rule"] == "PF207"]
+    assert "enable_jit_checkpoint: true" in f_new["fix"]
+    assert "transformers 4.56" in f_old["message"]
+    assert "SIGTERM handler" in f_old["fix"] and "enable_jit_checkpoint: true" not in f_old["fix"]
