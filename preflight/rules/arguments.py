@@ -384,3 +384,101 @@ class InvalidTrainingValue(Rule):
                     f"at start){known}{hint}",
                     fix=f"Set training.{key}: {close[0]}." if close else self.fix,
                 )
+
+
+LORA_MODULE_PATHS = {"attn": "model.layers.0.self_attn.", "mlp": "model.layers.0.mlp."}
+"""Where transformers' decoder models (llama, mistral, qwen2, gemma2, phi3) put their linears;
+peft matches a target against a module's full name, exactly or as a "."-suffix."""
+LORA_ATTN = {"q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj"}
+REGEX_CHARS = set(".*|()[]^$\\+?")
+
+
+def _module_names(arch: Any) -> dict[str, str]:
+    """Short name -> full module name, for the linears peft can target in ``arch``."""
+    out = {}
+    for linear in arch.layer_linears():
+        where = "attn" if linear.name in LORA_ATTN else "mlp"
+        out[linear.name] = LORA_MODULE_PATHS[where] + linear.name
+    out["lm_head"] = "lm_head"
+    out["embed_tokens"] = "model.embed_tokens"
+    return out
+
+
+class LoraTargetNotInModel(Rule):
+    """
+    What it does:
+    Flags `lora.target_modules` entries that match no module of the model (when memplan knows
+    the model's architecture), with the nearest module name.
+
+    Why is this bad?
+    peft matches each target against the model's module names. When none matches,
+    `get_peft_model` raises "Target modules ... not found in the base model" at the start of the
+    job; when only some match, the rest are dropped without a word, and the run trains a
+    different (smaller) adapter than the one configured: `[q_proj, vproj]` adapts `q_proj` only.
+
+    Example:
+    ```yaml
+    model:
+      name: Qwen/Qwen2.5-0.5B
+    lora:
+      target_modules: [q_proj, vproj]
+    ```
+
+    Use instead:
+    ```yaml
+    model:
+      name: Qwen/Qwen2.5-0.5B
+    lora:
+      target_modules: [q_proj, v_proj]
+    ```
+
+    References:
+    - peft tuners/tuners_utils.py (inject_adapter: NoMatchingPeftModuleError)
+    - memplan's architecture catalog (the linear names of each model family)
+    """
+
+    id = "PF506"
+    name = "lora-target-not-in-model"
+    severity = Severity.ERROR
+    title = "A LoRA target module matches no module of the model"
+    fix = "Use the model's module names (or all-linear)."
+    source_url = "https://huggingface.co/docs/peft/developer_guides/troubleshooting"
+
+    def applies(self, plan: Plan) -> bool:
+        return plan.spec.lora is not None and plan.spec.model is not None
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        import memplan
+
+        spec = plan.spec
+        if spec.lora is None or spec.model is None:
+            return
+        targets = [t for t in spec.lora.target_modules if isinstance(t, str)]
+        if not targets or "all-linear" in targets or any(REGEX_CHARS & set(t) for t in targets):
+            return  # a regex string is matched by re.fullmatch: not judged here
+        try:
+            arch = memplan.load_architecture(plan.loaded.model_target() or spec.model.name)
+        except (ValueError, OSError):
+            return
+        if arch.model_type not in {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3"}:
+            return  # module names of other families are not in memplan's table
+        names = _module_names(arch)
+        matched, missing = [], []
+        for target in targets:
+            hit = any(full == target or full.endswith("." + target) for full in names.values())
+            (matched if hit else missing).append(target)
+        if not missing:
+            return
+        hints = []
+        for target in missing:
+            close = nearest(target, names, n=1)
+            hints.append(f"`{target}`" + (f" (did you mean `{close[0]}`?)" if close else ""))
+        if matched:
+            effect = f"peft adapts only {', '.join(matched)} and drops the rest silently"
+        else:
+            effect = "peft raises 'Target modules ... not found in the base model' at start"
+        yield self.finding(
+            "lora.target_modules",
+            f"{', '.join(hints)} matches no module of {spec.model.name}: {effect}",
+            fix=f"Use {arch.name}'s module names: {', '.join(names)} (or all-linear).",
+        )
