@@ -28,7 +28,8 @@ _REQ_LINE = {
     )
     for pkg in PACKAGES
 }
-_PIP = re.compile(r"pip3?\s+install\b[^\n\"']*", re.I)
+_PIP = re.compile(r"pip3?\s+install\b", re.I)
+_PEP723 = re.compile(r"(?ms)^# /// script$(.*?)^# ///$")
 _ESTIMATOR = {
     "transformers": re.compile(r"transformers_version\s*[=:]\s*[\"'](\d+(?:\.\d+){1,2})[\"']"),
 }
@@ -97,10 +98,45 @@ def pins_in_source(text: str) -> dict[str, str]:
         match = pattern.search(text)
         if match and pkg not in out:
             out[pkg] = match.group(1)
-    for line in _PIP.findall(text):
-        for pkg, version in pins_in_text(line.replace("\\n", " ")).items():
+    for command in pip_commands(text):
+        for pkg, version in pins_in_text(command).items():
+            out.setdefault(pkg, version)
+    for block in _PEP723.findall(text):  # a script's inline `# /// script` dependencies
+        for pkg, version in pins_in_text(block).items():
             out.setdefault(pkg, version)
     return out
+
+
+def pip_commands(text: str) -> list[str]:
+    """Every ``pip install ...`` command, with its backslash-continued lines joined."""
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        while line.rstrip().endswith("\\") and i + 1 < len(lines):
+            i += 1
+            line = line.rstrip()[:-1] + " " + lines[i]
+        if _PIP.search(line):
+            out.append(line[_PIP.search(line).start() :])  # type: ignore[union-attr]
+        i += 1
+    return out
+
+
+def notebook_code(text: str) -> str:
+    """The code cells of a notebook's JSON, joined (pins are in ``!pip install`` cells)."""
+    import json
+
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return text
+    parts = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            parts.append("".join(source) if isinstance(source, list) else str(source))
+    return "\n".join(parts)
 
 
 def _repo_root(start: Path) -> Path | None:
@@ -174,6 +210,8 @@ def attach_versions(loaded: LoadedSpec, stated: dict[str, str] | None = None) ->
             text = loaded.path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = None
+    if text is not None and loaded.path.suffix.lower() == ".ipynb":
+        text = notebook_code(text)
     entry_dirs = sorted({p.parent for p in loaded.key_files.values() if p != loaded.path})
     loaded.versions = resolve_versions(loaded.path, text, entry_dirs, stated)
     config = loaded.trainer_config

@@ -384,3 +384,29 @@ def test_pf207_fix_exists_in_the_release_the_job_runs_with(tmp_path: Path) -> No
     assert "enable_jit_checkpoint: true" in f_new["fix"]
     assert "transformers 4.56" in f_old["message"]
     assert "SIGTERM handler" in f_old["fix"] and "enable_jit_checkpoint: true" not in f_old["fix"]
+
+
+def test_pins_in_notebook_cells_with_continuations_and_pep723_blocks() -> None:
+    """unslothai/notebooks: `!uv pip install ... \\` over lines; molab scripts: PEP 723."""
+    from preflight.readers.versions import notebook_code
+
+    nb = json.dumps(
+        {
+            "cells": [
+                {"cell_type": "markdown", "source": ["pip install transformers==9.9.9"]},
+                {
+                    "cell_type": "code",
+                    "source": [
+                        "%%capture\n",
+                        "!uv pip install -qqq \\\n",
+                        '    "torch>=2.8.0" transformers==4.56.2 \\\n',
+                        "    trl==0.22.2\n",
+                    ],
+                },
+            ],
+            "nbformat": 4,
+        }
+    )
+    assert pins_in_source(notebook_code(nb)) == {"transformers": "4.56.2", "trl": "0.22.2"}
+    script = '# /// script\n# dependencies = [\n#     "trl==0.22.2",\n# ]\n# ///\nimport trl\n'
+    assert pins_in_source(script) == {"trl": "0.22.2"}
