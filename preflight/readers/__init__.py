@@ -200,6 +200,8 @@ def trains(loaded: LoadedSpec) -> bool:
     states compute settings and nothing about training: judging it as a training job would
     only produce findings about checkpoints it never writes.
     """
+    if getattr(loaded, "launch_only", False):
+        return bool(getattr(loaded, "legacy_sagemaker", None))  # PF511 has something to say
     return bool((loaded.stated or set()) - CONTEXT_ONLY)
 
 

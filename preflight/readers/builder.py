@@ -29,6 +29,8 @@ class ReaderSpec(LoadedSpec):
     """SageMaker SDK v1 keyword used -> the dotted key its value was read into (PF504)."""
     removed_trainer_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Training keys the trainer config (e.g. SFTConfig) no longer accepts -> table entry (PF503)."""
+    launch_only: bool = False
+    """A launch of no Trainer job: only its SDK keywords are worth checking."""
 
 
 @dataclass
@@ -50,6 +52,8 @@ class SpecBuilder:
     unstated: set[str] = field(default_factory=set)
     """Keys filled in because the spec needs them, not because the source said so."""
     name: str | None = None
+    launch_only: bool = False
+    """The source launches a job that is no Trainer job (see python_source): no training plan."""
 
     def state(self, key: str, value: Any, line: int | None = None, cell: int | None = None) -> None:
         """Record ``value`` for the dotted key ``section.name`` (or ``training.<field>``).
@@ -155,6 +159,7 @@ class SpecBuilder:
             legacy_sagemaker=dict(self.legacy_sagemaker),
             removed_trainer_fields=removed_used,
             key_files=dict(self.key_files),
+            launch_only=self.launch_only,
         )
 
     def _resolve_catalogs(self) -> None:

@@ -18,6 +18,7 @@ What is read, with ``ast`` only (see pyeval.py for how values are followed):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,8 @@ def read_python_text(
     _apply_model_and_lora(ev, builder, locate)
     _apply_eval_dataset(ev, builder, locate)
     _apply_hyper_model(hyper, builder, locate, estimator)
+    if estimator is not None:
+        _not_a_trainer_job(estimator, builder, locate, text)
     provider_open = not builder.has("compute.provider") or "compute.provider" in builder.unstated
     if estimator is None and ev.sagemaker_evidence and provider_open:
         what, line = ev.sagemaker_evidence[0]
@@ -106,6 +109,62 @@ def read_python_text(
             "checkpoint sync are set by the launch code, which is not in this file"
         )
     return builder
+
+
+HF_IMAGE_WORDS = ("huggingface", "pytorch")
+ALGORITHM_IMAGE = re.compile(
+    r"""(?:image_uris\.retrieve|get_image_uri)\(\s*(?:framework\s*=\s*)?(?:[\w.]+\s*,\s*)?["']([\w-]+)["']"""
+)
+"""``image_uris.retrieve("xgboost", ...)`` (SDK v2) / ``get_image_uri(region, "xgboost")`` (v1)."""
+
+
+def trains_with_transformers(call: CallValue, text: str) -> bool:
+    """Whether a SageMaker launch runs code this reader can judge as a Trainer job.
+
+    A built-in algorithm (``Estimator(image_uri=image_uris.retrieve("xgboost", ...))``), a
+    TensorFlow job, or ``ModelTrainer(source_code=SourceCode(command="bash ..."))`` trains
+    with something else, or with code not in any file here: its checkpoints are not Trainer's.
+    A custom image is given the benefit of the doubt.
+    """
+    kwargs = call.kwargs
+    if call.name in {"HuggingFace", "PyTorch"}:
+        return True
+    if call.name == "TensorFlow":
+        return False
+    if call.name == "ModelTrainer":
+        code = kwargs.get("source_code")
+        command_only = (
+            isinstance(code, CallValue)
+            and "command" in code.kwargs
+            and "entry_script" not in code.kwargs
+        )
+        return not command_only
+    image = kwargs.get("image_uri", kwargs.get("image_name"))
+    if isinstance(image, str):
+        return True
+    algorithms = {m.lower() for m in ALGORITHM_IMAGE.findall(text)}
+    return not algorithms or bool(algorithms & set(HF_IMAGE_WORDS))
+
+
+def _not_a_trainer_job(
+    estimator: CallValue, builder: SpecBuilder, locate: Locate, text: str
+) -> None:
+    """A launch of something that is no Trainer job, stating no training: only its SDK keywords
+    (PF511) are checked; its compute settings would make checkpoint rules judge a loop that
+    does not exist (PF101 on an XGBoost job)."""
+    if trains_with_transformers(estimator, text):
+        return
+    if builder.training or builder.values.get("model") or builder.values.get("lora"):
+        return
+    for section in ("compute", "data", "budget"):
+        for key in list(builder.values.get(section, {})):
+            builder.drop(f"{section}.{key}")
+    builder.note(
+        f"{estimator.name} at line {locate(estimator.line)[0]} launches no Trainer job this "
+        "file shows (a built-in algorithm, TensorFlow, or a shell command): training and "
+        "checkpoint rules do not apply; its SDK keywords are checked"
+    )
+    builder.launch_only = True
 
 
 def _last(calls: list[CallValue], names: frozenset[str]) -> CallValue | None:

@@ -410,3 +410,44 @@ def test_pins_in_notebook_cells_with_continuations_and_pep723_blocks() -> None:
     assert pins_in_source(notebook_code(nb)) == {"transformers": "4.56.2", "trl": "0.22.2"}
     script = '# /// script\n# dependencies = [\n#     "trl==0.22.2",\n# ]\n# ///\nimport trl\n'
     assert pins_in_source(script) == {"trl": "0.22.2"}
+
+
+XGBOOST_LAUNCH = """\
+import sagemaker
+from sagemaker.estimator import Estimator
+
+container = sagemaker.image_uris.retrieve("xgboost", "us-east-1", "1.7-1")
+xgb = Estimator(
+    image_uri=container,
+    role="arn:aws:iam::111122223333:role/sm",
+    {count}
+    output_path="s3://bucket/out",
+)
+xgb.set_hyperparameters(max_depth=5, eta=0.2, num_round=100)
+xgb.fit({{"train": "s3://bucket/train"}})
+"""
+
+
+def test_builtin_algorithm_job_gets_no_checkpoint_findings(tmp_path: Path) -> None:
+    """amazon-sagemaker-examples: XGBoost / BlazingText notebooks drew PF101 and PF207."""
+    v2 = XGBOOST_LAUNCH.format(count='instance_count=1, instance_type="ml.m5.xlarge",')
+    code, _ = _check(str(_write(tmp_path / "v2.py", v2)))
+    assert code == 2  # nothing of a Trainer job to check
+    v1 = XGBOOST_LAUNCH.format(count='train_instance_count=1, train_instance_type="ml.m5.xlarge",')
+    _, report = _check(str(_write(tmp_path / "v1.py", v1)))
+    rules = _rules(report)
+    assert "PF511" in rules and "PF101" not in rules and "PF207" not in rules, rules
+
+
+def test_modeltrainer_running_a_shell_command_is_not_judged(tmp_path: Path) -> None:
+    text = (
+        "from sagemaker.train import ModelTrainer\n"
+        "from sagemaker.train.configs import SourceCode, Compute\n"
+        "trainer = ModelTrainer(\n"
+        '    training_image="123.dkr.ecr.us-east-1.amazonaws.com/my:latest",\n'
+        '    source_code=SourceCode(source_dir="scripts", command="bash run.sh"),\n'
+        '    compute=Compute(instance_type="ml.p4d.24xlarge", instance_count=1),\n'
+        ")\ntrainer.train()\n"
+    )
+    code, _ = _check(str(_write(tmp_path / "launch.py", text)))
+    assert code == 2
