@@ -66,9 +66,19 @@ def read_recipe(doc: YamlDocument, builder: SpecBuilder) -> None:
         own, removed = trainer_config_fields(builder.trainer_config)
     maps: dict[str, str] = table["maps"]
     known = set(table["known"])
+    scripts: dict[str, str] = {}
+    if builder.kind == "recipe":
+        from .script_args import owned_by_scripts
+
+        # keys no current field has, that a script of this repository declares (TrlParser
+        # routes them to it): that script's, not a removed or unknown training key
+        scripts = owned_by_scripts(doc.path, keys - fields - own - set(maps) - known)
     for key in sorted(keys, key=lambda k: doc.line_of(k) or 0):
         value = data[key]
         line = doc.line_of(key)
+        if key in scripts:
+            builder.note(f"{key} (line {line}) is read by {scripts[key]}; not checked")
+            continue
         if key in fields or key in own or key in removed:
             builder.state(f"training.{key}", value, line)
             continue

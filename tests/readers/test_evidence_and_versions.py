@@ -451,3 +451,42 @@ def test_modeltrainer_running_a_shell_command_is_not_judged(tmp_path: Path) -> N
     )
     code, _ = _check(str(_write(tmp_path / "launch.py", text)))
     assert code == 2
+
+
+SFT_SCRIPT = """\
+from dataclasses import dataclass
+from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser
+
+
+@dataclass
+class ScriptArguments:
+    dataset_name: str = "trl-lib/Capybara"
+    max_seq_length: int = 2048
+    use_liger: bool = False
+
+
+if __name__ == "__main__":
+    parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))
+    script_args, training_args, model_args = parser.parse_args_and_config()
+    SFTTrainer(model=model_args.model_name_or_path, args=training_args).train()
+"""
+RECIPE_SCRIPT_KEYS = """\
+model_name_or_path: Qwen/Qwen2.5-0.5B
+dataset_name: trl-lib/Capybara
+max_seq_length: 2048
+use_liger: true
+learning_rate: 2.0e-5
+output_dir: out
+"""
+
+
+def test_keys_of_the_scripts_own_dataclass_are_the_scripts(tmp_path: Path) -> None:
+    """TrlParser gives `max_seq_length`/`use_liger` to the script's ScriptArguments."""
+    recipe = _write(tmp_path / "recipes" / "sft.yaml", RECIPE_SCRIPT_KEYS)
+    _, report = _check(str(recipe))
+    assert "PF510" in _rules(report)  # no script in sight: SFTConfig would get them
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path / "scripts" / "sft.py", SFT_SCRIPT)
+    _, report = _check(str(recipe))
+    assert "PF510" not in _rules(report), _rules(report)
+    assert any("read by ScriptArguments in scripts/sft.py" in n for n in report["notes"])
