@@ -220,6 +220,8 @@ def attach_versions(loaded: LoadedSpec, stated: dict[str, str] | None = None) ->
         from .trl_fields import config_defaults
 
         defaults = config_defaults(config, trl[0])
+        if "bf16" in defaults and loaded.spec.training.values.get("fp16") is True:
+            defaults["bf16"] = False  # TRL: bf16 = not fp16 when bf16 is unset
         if defaults:
             loaded.spec.training.use_config_defaults(defaults)
             shown = ", ".join(

@@ -490,3 +490,13 @@ def test_keys_of_the_scripts_own_dataclass_are_the_scripts(tmp_path: Path) -> No
     _, report = _check(str(recipe))
     assert "PF510" not in _rules(report), _rules(report)
     assert any("read by ScriptArguments in scripts/sft.py" in n for n in report["notes"])
+
+
+def test_trl_bf16_default_follows_fp16(tmp_path: Path) -> None:
+    """trl examples/notebooks/grpo_qwen3_vl.ipynb: GRPOConfig(fp16=True) is no fp16+bf16."""
+    text = (
+        "from trl import GRPOConfig\n"
+        "args = GRPOConfig(output_dir='o', fp16=True, max_steps=100, learning_rate=2e-5)\n"
+    )
+    _, report = _check(str(_write(tmp_path / "grpo.py", text)))
+    assert "PF504" not in _rules(report), _rules(report)
