@@ -116,6 +116,10 @@ ALGORITHM_IMAGE = re.compile(
     r"""(?:image_uris\.retrieve|get_image_uri)\(\s*(?:framework\s*=\s*)?(?:[\w.]+\s*,\s*)?["']([\w-]+)["']"""
 )
 """``image_uris.retrieve("xgboost", ...)`` (SDK v2) / ``get_image_uri(region, "xgboost")`` (v1)."""
+HF_TEXT = re.compile(
+    r"\b(?:transformers|trl|peft|TrainingArguments|SFTTrainer|from_pretrained|Seq2SeqTrainer)\b"
+)
+"""Evidence in the launch file that the job trains with transformers (its own words)."""
 
 
 def trains_with_transformers(call: CallValue, text: str) -> bool:
@@ -124,13 +128,15 @@ def trains_with_transformers(call: CallValue, text: str) -> bool:
     A built-in algorithm (``Estimator(image_uri=image_uris.retrieve("xgboost", ...))``), a
     TensorFlow job, or ``ModelTrainer(source_code=SourceCode(command="bash ..."))`` trains
     with something else, or with code not in any file here: its checkpoints are not Trainer's.
-    A custom image is given the benefit of the doubt.
+    A generic ``Estimator`` with a custom image counts when the file shows transformers, TRL or
+    peft at work (``image_name="news-classifier"`` in a TensorFlow notebook does not).
     """
     kwargs = call.kwargs
-    if call.name in {"HuggingFace", "PyTorch"}:
+    if call.name == "HuggingFace":
         return True
     if call.name == "TensorFlow":
         return False
+    hf_text = HF_TEXT.search(text) is not None
     if call.name == "ModelTrainer":
         code = kwargs.get("source_code")
         command_only = (
@@ -139,11 +145,15 @@ def trains_with_transformers(call: CallValue, text: str) -> bool:
             and "entry_script" not in code.kwargs
         )
         return not command_only
+    if call.name == "PyTorch":
+        return True  # often an HF script; its networking and limits are judged either way
     image = kwargs.get("image_uri", kwargs.get("image_name"))
     if isinstance(image, str):
-        return True
+        return hf_text or any(w in image.lower() for w in HF_IMAGE_WORDS)
     algorithms = {m.lower() for m in ALGORITHM_IMAGE.findall(text)}
-    return not algorithms or bool(algorithms & set(HF_IMAGE_WORDS))
+    if algorithms:
+        return bool(algorithms & set(HF_IMAGE_WORDS))
+    return hf_text
 
 
 def _not_a_trainer_job(
