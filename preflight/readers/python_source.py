@@ -99,7 +99,8 @@ def read_python_text(
     _apply_eval_dataset(ev, builder, locate)
     _apply_hyper_model(hyper, builder, locate, estimator)
     if estimator is not None:
-        _not_a_trainer_job(estimator, builder, locate, text)
+        has_config = any(c.name in config_classes() for c in ev.calls)
+        _not_a_trainer_job(estimator, builder, locate, text, has_config)
     provider_open = not builder.has("compute.provider") or "compute.provider" in builder.unstated
     if estimator is None and ev.sagemaker_evidence and provider_open:
         what, line = ev.sagemaker_evidence[0]
@@ -156,16 +157,26 @@ def trains_with_transformers(call: CallValue, text: str) -> bool:
     return hf_text
 
 
+GENERIC_HYPERPARAMETERS = frozenset({"learning_rate", "weight_decay", "seed", "momentum"})
+"""TrainingArguments names every algorithm uses too: no evidence of a Trainer by themselves."""
+
+
 def _not_a_trainer_job(
-    estimator: CallValue, builder: SpecBuilder, locate: Locate, text: str
+    estimator: CallValue, builder: SpecBuilder, locate: Locate, text: str, has_config_call: bool
 ) -> None:
     """A launch of something that is no Trainer job, stating no training: only its SDK keywords
     (PF511) are checked; its compute settings would make checkpoint rules judge a loop that
     does not exist (PF101 on an XGBoost job)."""
     if trains_with_transformers(estimator, text):
         return
-    if builder.training or builder.values.get("model") or builder.values.get("lora"):
+    if has_config_call or builder.values.get("model") or builder.values.get("lora"):
         return
+    if set(builder.training) - GENERIC_HYPERPARAMETERS:
+        return  # hyperparameters only a Trainer reads (save_total_limit, eval_strategy, ...)
+    # hyperparameters named like TrainingArguments fields (DeepAR's learning_rate) are the
+    # algorithm's own, not a Trainer's
+    for key in list(builder.training):
+        builder.drop(f"training.{key}")
     for section in ("compute", "data", "budget"):
         for key in list(builder.values.get(section, {})):
             builder.drop(f"{section}.{key}")

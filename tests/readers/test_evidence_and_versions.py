@@ -500,3 +500,17 @@ def test_trl_bf16_default_follows_fp16(tmp_path: Path) -> None:
     )
     _, report = _check(str(_write(tmp_path / "grpo.py", text)))
     assert "PF504" not in _rules(report), _rules(report)
+
+
+def test_builtin_algorithm_hyperparameters_are_not_training_arguments(tmp_path: Path) -> None:
+    """sm-deepar_example.ipynb: DeepAR's `learning_rate`/`epochs` hyperparameters."""
+    text = (
+        "import sagemaker\n"
+        'image = sagemaker.image_uris.retrieve("forecasting-deepar", "us-east-1")\n'
+        "est = sagemaker.estimator.Estimator(image_uri=image, role='r', "
+        "train_instance_count=1, train_instance_type='ml.c4.2xlarge')\n"
+        "est.set_hyperparameters(epochs=400, learning_rate=1e-3, time_freq='H')\n"
+    )
+    _, report = _check(str(_write(tmp_path / "deepar.py", text)))
+    rules = _rules(report)
+    assert "PF511" in rules and not {"PF101", "PF207"} & set(rules), rules
