@@ -31,6 +31,9 @@ class ReaderSpec(LoadedSpec):
     """Training keys the trainer config (e.g. SFTConfig) no longer accepts -> table entry (PF503)."""
     launch_only: bool = False
     """A launch of no Trainer job: only its SDK keywords are worth checking."""
+    cli_keys: set[str] = field(default_factory=set)
+    """Training keys that are hyperparameters of an entry script not at hand: its own command
+    line, which may name arguments TrainingArguments does not have (PF502 leaves them)."""
 
 
 @dataclass
@@ -54,6 +57,10 @@ class SpecBuilder:
     name: str | None = None
     launch_only: bool = False
     """The source launches a job that is no Trainer job (see python_source): no training plan."""
+    tolerant_config: bool = False
+    """The arguments class drops retired keys itself (unsloth's patched TRL configs)."""
+    cli_keys: set[str] = field(default_factory=set)
+    """Training keys read from an estimator's hyperparameters (an unseen script's command line)."""
 
     def state(self, key: str, value: Any, line: int | None = None, cell: int | None = None) -> None:
         """Record ``value`` for the dotted key ``section.name`` (or ``training.<field>``).
@@ -145,6 +152,11 @@ class SpecBuilder:
         spec = JobSpec(name=self.name, **parts)
         extra, removed = trainer_config_fields(self.trainer_config)
         removed_used = {k: removed[k] for k in training if k in removed}
+        if self.tolerant_config:  # no TypeError for a retired key: PF501/PF510 have nothing
+            from ..rules.arguments import removed_arguments
+
+            extra |= {k for k in training if k in removed_arguments() or k in removed}
+            removed_used = {}
         return ReaderSpec(
             path=self.path,
             spec=spec,
@@ -160,6 +172,7 @@ class SpecBuilder:
             removed_trainer_fields=removed_used,
             key_files=dict(self.key_files),
             launch_only=self.launch_only,
+            cli_keys=set(self.cli_keys),
         )
 
     def _resolve_catalogs(self) -> None:

@@ -95,6 +95,15 @@ def read_python_text(
         if not script_read:
             _hyper_as_training(hyper, hyper_lines, builder, locate, estimator)
     _apply_training(ev, builder, locate, origin=None)
+    if UNSLOTH_IMPORT.search(text) and builder.trainer_config.endswith("Config"):
+        # unsloth's generated Unsloth<X>Config drops arguments the installed TRL retired, with
+        # a warning (unsloth/models/rl_config_compat.py), and maps warmup_ratio itself
+        # (models/rl.py): a removed key is no TypeError there
+        builder.tolerant_config = True
+        builder.note(
+            f"unsloth patches {builder.trainer_config}: retired arguments are dropped with a "
+            "warning, not a TypeError"
+        )
     _apply_model_and_lora(ev, builder, locate)
     _apply_eval_dataset(ev, builder, locate)
     _apply_hyper_model(hyper, builder, locate, estimator)
@@ -112,6 +121,7 @@ def read_python_text(
     return builder
 
 
+UNSLOTH_IMPORT = re.compile(r"^\s*(?:from\s+unsloth\b|import\s+unsloth\b)", re.M)
 HF_IMAGE_WORDS = ("huggingface", "pytorch")
 ALGORITHM_IMAGE = re.compile(
     r"""(?:image_uris\.retrieve|get_image_uri)\(\s*(?:framework\s*=\s*)?(?:[\w.]+\s*,\s*)?["']([\w-]+)["']"""
@@ -421,6 +431,7 @@ def _hyper_as_training(
     for key, value in hyper.items():
         if key in fields and not isinstance(value, Unknown | Dotted | CallValue):
             builder.state(f"training.{key}", _plain(value), *locate(lines.get(key, estimator.line)))
+            builder.cli_keys.add(key)
             used = True
     if used:
         builder.note(

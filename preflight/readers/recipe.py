@@ -106,7 +106,23 @@ def _eval_data(data: dict[str, Any], doc: YamlDocument, builder: SpecBuilder) ->
     """
     found: tuple[str, str] | None = None
     splits = data.get("dataset_splits")
-    if isinstance(data.get("eval_dataset"), str):
+    mixture = data.get("dataset_mixture")
+    if isinstance(mixture, dict):
+        # alignment-handbook >= 2025: get_dataset() splits test_split_size off the mixture
+        # (src/alignment/data.py), and a dataset entry may name a test split itself
+        size = mixture.get("test_split_size")
+        named = [
+            str(d.get("split"))
+            for d in mixture.get("datasets") or []
+            if isinstance(d, dict) and str(d.get("split", "")).startswith("test")
+        ]
+        if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
+            found = (f"test_split_size {size} of dataset_mixture", "dataset_mixture")
+        elif named:
+            found = (", ".join(named), "dataset_mixture")
+    if found is not None:
+        pass
+    elif isinstance(data.get("eval_dataset"), str):
         found = (data["eval_dataset"], "eval_dataset")
     elif isinstance(data.get("val_size"), int | float) and data["val_size"] > 0:
         found = (f"{data['val_size']} of the training data (val_size)", "val_size")

@@ -153,7 +153,7 @@ class UnknownTrainingArgument(Rule):
     def check(self, plan: Plan) -> Iterator[Finding]:
         version, fields = fields_for(plan)
         removed = removed_arguments()
-        extra_ok = plan.loaded.extra_training_fields
+        extra_ok = plan.loaded.extra_training_fields | getattr(plan.loaded, "cli_keys", set())
         pinned = judged_version(plan)
         for key in sorted(plan.spec.training.stated):
             if key in fields or key in extra_ok:

@@ -514,3 +514,44 @@ def test_builtin_algorithm_hyperparameters_are_not_training_arguments(tmp_path: 
     _, report = _check(str(_write(tmp_path / "deepar.py", text)))
     rules = _rules(report)
     assert "PF511" in rules and not {"PF101", "PF207"} & set(rules), rules
+
+
+def test_unsloth_patched_configs_drop_retired_keys(tmp_path: Path) -> None:
+    """unslothai/notebooks: `from unsloth import ...` before GRPOConfig(max_prompt_length=...,
+    warmup_ratio=...): unsloth's config compat drops or maps them (rl_config_compat.py)."""
+    body = (
+        "from trl import GRPOConfig\n"
+        "args = GRPOConfig(output_dir='o', max_prompt_length=256, warmup_ratio=0.1,\n"
+        "                  learning_rate=5e-6, max_steps=500)\n"
+    )
+    _, plain = _check(str(_write(tmp_path / "plain.py", body)))
+    assert {"PF501", "PF510"} <= set(_rules(plain))
+    _, patched = _check(str(_write(tmp_path / "uns.py", "from unsloth import FastModel\n" + body)))
+    assert not {"PF501", "PF502", "PF510"} & set(_rules(patched)), _rules(patched)
+
+
+def test_handbook_dataset_mixture_test_split_is_eval_data(tmp_path: Path) -> None:
+    """alignment-handbook recipes: `dataset_mixture.test_split_size` gives the eval split."""
+    text = (
+        "model_name_or_path: mistralai/Mistral-7B-v0.1\n"
+        "dataset_mixture:\n  datasets:\n    - id: HuggingFaceH4/ultrachat_200k\n"
+        "      split: train_sft\n  test_split_size: 1000\n"
+        "eval_strategy: epoch\ndo_eval: true\nlearning_rate: 2.0e-5\noutput_dir: out\n"
+    )
+    _, report = _check(str(_write(tmp_path / "config.yaml", text)))
+    assert "PF209" not in _rules(report), _rules(report)
+
+
+def test_hyperparameters_of_an_unseen_script_are_not_pf502(tmp_path: Path) -> None:
+    """smp-train-gptj notebook: `activation_checkpointing: 1` is its script's own flag."""
+    text = (
+        "from sagemaker.huggingface import HuggingFace\n"
+        "est = HuggingFace(entry_point='train_gptj.py', source_dir='code', role='r',\n"
+        "    instance_type='ml.p4d.24xlarge', instance_count=1, transformers_version='4.21',\n"
+        "    pytorch_version='1.10', py_version='py38',\n"
+        "    hyperparameters={'activation_checkpointing': 1, 'save_total_limit': 3})\n"
+        "est.fit()\n"
+    )
+    _, report = _check(str(_write(tmp_path / "launch.py", text)))
+    assert "PF502" not in _rules(report), _rules(report)
+    assert report["versions"]["transformers"]["version"] == "4.21"
