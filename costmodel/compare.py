@@ -98,6 +98,12 @@ class Option:
             else "fits"
         )
 
+    def fit_short(self) -> str:
+        """``fits`` or ``does not fit: memory, dtype``: the table cell (reasons listed below it)."""
+        if self.does_not_fit:
+            return "does not fit: " + ", ".join(r.split(":")[0] for r in self.does_not_fit)
+        return self.fit_text()
+
     def at_end(self, end: int) -> Option:
         """This spot row as priced at one end of its interruption range (0 short MTBF, 1 long)."""
         if (
@@ -373,7 +379,8 @@ def compare(
         reasons: list[str] = []
         if fit is False:
             reasons.append(
-                f"GPU memory (memplan: one step needs more than {inst.gpu_memory_gib:g} GiB per {inst.gpu})"
+                f"memory: the caller's estimate of one step exceeds {inst.gpu_memory_gib:g} "
+                f"GiB per {inst.gpu}"
             )
         if reject is not None:
             reasons.extend(reject(inst))

@@ -74,6 +74,7 @@ def check(
         if len(sources) == 1:
             report.memory = plan.memory.to_json() if plan.memory is not None else None
             report.cost = plan.cost
+            report.notes.extend(f"price: {w}" for w in (plan.cost or {}).get("price_warnings", []))
     if len(sources) > 1:
         report.findings = collapse_not_checked(report.findings)
     return report
