@@ -87,15 +87,19 @@ class Price:
         return None
 
     def describe(self, today: dt.date | None = None) -> str:
-        """``$1.408/h (price-list, ANON-TRAIN, undated source, checked 2026-11-24, 7 d)``."""
+        """``$1.408/h (price-list, ANON-TRAIN, undated source, checked 2026-11-24 (7 d ago))``."""
         if self.usd is None:
             return "no price"
-        when = f"as of {self.as_of}" if self.as_of else "undated source"
-        if self.checked and not self.as_of:
-            when += f", checked {self.checked}"
         age = self.age_days(today)
-        aged = f", {age} d old" if age is not None else ""
-        return f"${self.usd:,.4g}/h ({self.basis}, {self.source or 'no source'}, {when}{aged})"
+        if self.as_of:
+            when = f"as of {self.as_of}" + (f", {age} d old" if age is not None else "")
+        elif self.checked:
+            when = f"undated source, checked {self.checked}" + (
+                f" ({age} d ago)" if age is not None else ""
+            )
+        else:
+            when = "undated source"
+        return f"${self.usd:,.4g}/h ({self.basis}, {self.source or 'no source'}, {when})"
 
 
 @dataclass(frozen=True)

@@ -561,8 +561,8 @@ def _row_inputs(
     rows = [
         ("on-demand price", price.describe(today)),
         ("spot price", inst.spot_basis(region, today)),
-        ("interruptions", risk.describe()),
-        ("throughput", dur.throughput_basis),
+        ("interruptions", risk.describe() + _age_text(risk.as_of, today)),
+        ("throughput", _throughput_text(cat, inst, dur)),
         (
             "batch",
             f"global batch {dur.global_batch} (grad accum {dur.grad_accum} x "
@@ -578,6 +578,23 @@ def _row_inputs(
     ]
     warns = [w for w in (price.warning(today), inst.spot_warning(region, today)) if w]
     return rows, warns
+
+
+def _age_text(stamp: str | None, today: dt.date | None) -> str:
+    if stamp is None:
+        return ""
+    days = ((today or dt.date.today()) - dt.date.fromisoformat(stamp)).days
+    return f", {days} d old"
+
+
+def _throughput_text(cat: Catalog, inst: InstanceType, dur: DurationEstimate) -> str:
+    """The throughput basis with where its figure comes from."""
+    cal = cat.calibrations.get(inst.gpu)
+    if cal is not None and "calibrated" in dur.throughput_basis:
+        return f"{dur.throughput_basis}; source: {cal.source}"
+    if "default MFU" in dur.throughput_basis:
+        return f"{dur.throughput_basis}; basis: {cat.default_mfu_basis.split(':')[0]}"
+    return dur.throughput_basis
 
 
 def _violations(opt: Option, deadline: float | None, budget: float | None) -> list[str]:
@@ -625,7 +642,11 @@ def _recommend(
         diff = twin.expected_cost_usd - best.expected_cost_usd
         reason += f"; {twin_market} on the same type costs ${diff:,.2f} more expected"
         if best.market == "spot":
-            reason += f" but finishes {best.p90_hours - twin.p90_hours:,.1f} h sooner at P90"
+            later = best.p90_hours - twin.p90_hours
+            if later >= 0.05:
+                reason += f" but finishes {later:,.1f} h later at P90"
+            else:
+                reason += " and finishes about as soon at P90"
     return Recommendation(best.instance_type, best.market, reason)
 
 

@@ -288,3 +288,21 @@ def test_preflight_report_warns_about_prices() -> None:
     assert report.cost is not None and report.cost["price_warnings"]
     assert any(n.startswith("price: ") for n in report.notes)
     assert report.cost["spot_mtbf_range_hours"] == [41.0, pytest.approx(3271.44, abs=0.01)]
+
+
+def test_seed_fixed_names_each_rows_inputs_and_their_age(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _run(
+        ["compare", str(EXAMPLES / "seed-fixed.yaml"), "--format", "json", "--runs", "500"],
+        capsys,
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc["inputs"]) == {o["instance_type"] for o in doc["options"]}
+    for rows in doc["inputs"].values():
+        by = {r["input"]: r["value"] for r in rows}
+        assert "d ago" in by["on-demand price"] or "d old" in by["on-demand price"]
+        assert "d old" in by["spot price"] and "d old" in by["interruptions"]
+        assert "source" in by["throughput"] or "basis" in by["throughput"]
+    assert any("stale" in w for w in doc["warnings"])  # p4d/p5 predate the 2025 price cut
