@@ -37,6 +37,7 @@ def render_markdown(report: Report, *, fail_on: Severity = Severity.ERROR) -> st
         if c.get("recommendation"):
             parts.append(f"recommendation: {c['recommendation']}")
         lines.append("**Cost**: " + ", ".join(p for p in parts if p))
+        lines.extend(f"- price warning: {w}" for w in c.get("price_warnings") or [])
     if report.memory or report.cost:
         lines.append("")
     if report.findings:

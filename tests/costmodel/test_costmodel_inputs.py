@@ -287,6 +287,9 @@ def test_preflight_report_warns_about_prices() -> None:
     report = check(EXAMPLES / "seed-fixed.yaml")
     assert report.cost is not None and report.cost["price_warnings"]
     assert any(n.startswith("price: ") for n in report.notes)
+    from preflight.render.markdown import render_markdown as render_report_markdown
+
+    assert "price warning: ml.g5.xlarge" in render_report_markdown(report)
     assert report.cost["spot_mtbf_range_hours"] == [41.0, pytest.approx(3271.44, abs=0.01)]
 
 
