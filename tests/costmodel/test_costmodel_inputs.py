@@ -289,7 +289,8 @@ def test_preflight_report_warns_about_prices() -> None:
     assert any(n.startswith("price: ") for n in report.notes)
     from preflight.render.markdown import render_markdown as render_report_markdown
 
-    assert "price warning: ml.g5.xlarge" in render_report_markdown(report)
+    md = render_report_markdown(report)
+    assert "price warning: ml.g5.xlarge" in md and "across the interruption band" in md
     assert report.cost["spot_mtbf_range_hours"] == [41.0, pytest.approx(3271.44, abs=0.01)]
 
 
@@ -309,3 +310,33 @@ def test_seed_fixed_names_each_rows_inputs_and_their_age(
         assert "d old" in by["spot price"] and "d old" in by["interruptions"]
         assert "source" in by["throughput"] or "basis" in by["throughput"]
     assert any("stale" in w for w in doc["warnings"])  # p4d/p5 predate the 2025 price cut
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        (("fp16: true", "bf16: true"),),
+        (("dtype: float16", "dtype: bfloat16"),),
+        (),
+    ],
+    ids=["bf16-training", "bf16-weights", "fp16"],
+)
+def test_pf702_and_compare_judge_every_instance_alike(tmp_path: Path, edits: tuple) -> None:
+    from preflight.cost import dtype_rejections
+    from preflight.engine import run_rules
+    from preflight.pipeline import build_plan
+
+    cat = costmodel.load_catalog()
+    families = {i.family: i for i in cat.instances.values()}
+    fired_on: list[str] = []
+    for inst in families.values():
+        spec = _spec(
+            tmp_path, *edits, ("instance_type: ml.g5.xlarge", f"instance_type: {inst.name}")
+        )
+        loaded = load_spec(spec)
+        fired = [f for f in run_rules(build_plan(loaded)) if f.rule == "PF702"]
+        rejected = dtype_rejections(loaded, inst)
+        assert bool(fired) == bool(rejected), inst.name
+        assert len(fired) == len(rejected), inst.name
+        fired_on += [inst.gpu] if fired else []
+    assert fired_on == (["T4"] if edits else [])
