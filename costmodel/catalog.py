@@ -276,6 +276,7 @@ class Catalog:
     interruption_source: str = ""
     interruption_as_of: str | None = None
     observed_mtbf_hours: float | None = None
+    published_mfu: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
 
     def instance(self, name: str) -> InstanceType:
         """Look an instance up by ``ml.g5.xlarge`` (or ``g5.xlarge``)."""
@@ -402,6 +403,39 @@ def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def gpu_family(name: str) -> str:
+    """``A100-40GB`` and ``A100-80GB`` are one silicon (same peak): MFU is shared by family."""
+    return name.split("-")[0]
+
+
+def published_row_mfu(row: Mapping[str, Any], bf16_peak: float) -> float:
+    """The MFU one published throughput implies, with costmodel's own FLOPs count.
+
+    FP8 rows are compared with the FP8 dense peak, 2 x the BF16 one (Hopper).
+    """
+    from costmodel.workload import Workload
+
+    lora = row["method"] in ("lora", "qlora")
+    total = int(row["params_total"])
+    work = Workload(
+        params_total=total,
+        params_trainable=4_194_304 if lora else total,
+        num_layers=int(row["num_layers"]),
+        hidden_size=int(row["hidden_size"]),
+        embedding_params=int(row["embedding_params"]),
+        tokens_per_example=float(row["seq_len"]),
+        max_steps=1,
+        lora=lora,
+        gradient_checkpointing=bool(row["gradient_checkpointing"]),
+    )
+    if "tokens_per_second_per_gpu" in row:
+        tok_s = float(row["tokens_per_second_per_gpu"])
+    else:
+        tok_s = row["examples_per_step"] * row["seq_len"] / row["seconds_per_step"] / row["gpus"]
+    peak = bf16_peak * (2.0 if row.get("precision") == "fp8" else 1.0)
+    return tok_s * work.flops_per_token() / 1e12 / peak
+
+
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """Read the bundled catalog (cached: the files never change while a process runs)."""
@@ -458,6 +492,12 @@ def load_catalog() -> Catalog:
         )
         for c in mfu_doc["calibrations"]
     }
+    published: dict[tuple[str, str], list[float]] = {}
+    for row in mfu_doc.get("published", {}).get("rows", []):
+        peak = gpus[row["gpu"]].peak_tflops
+        if peak is not None:
+            key = (gpu_family(row["gpu"]), row["method"])
+            published.setdefault(key, []).append(published_row_mfu(row, peak))
     mtbf_doc = _read_json("interruptions.json")
     observed = [float(o["interrupted_after_hours"]) for o in mtbf_doc.get("observations", [])]
     return Catalog(
@@ -483,4 +523,5 @@ def load_catalog() -> Catalog:
         interruption_source=mtbf_doc.get("source", ""),
         interruption_as_of=mtbf_doc.get("as_of"),
         observed_mtbf_hours=min(observed) if observed else None,
+        published_mfu={k: tuple(sorted(v)) for k, v in published.items()},
     )

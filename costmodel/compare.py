@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from costmodel.catalog import Catalog, InstanceType, InterruptionRisk, load_catalog
+from costmodel.catalog import Catalog, InstanceType, InterruptionRisk, gpu_family, load_catalog
 from costmodel.duration import (
     CONTAINER_START_MINUTES,
     RESTORE_READ_MB_S,
@@ -562,7 +562,7 @@ def _row_inputs(
         ("on-demand price", price.describe(today)),
         ("spot price", inst.spot_basis(region, today)),
         ("interruptions", risk.describe() + _age_text(risk.as_of, today)),
-        ("throughput", _throughput_text(cat, inst, dur)),
+        ("throughput", _throughput_text(cat, inst, dur, workload)),
         (
             "batch",
             f"global batch {dur.global_batch} (grad accum {dur.grad_accum} x "
@@ -587,14 +587,36 @@ def _age_text(stamp: str | None, today: dt.date | None) -> str:
     return f", {days} d old"
 
 
-def _throughput_text(cat: Catalog, inst: InstanceType, dur: DurationEstimate) -> str:
-    """The throughput basis with where its figure comes from."""
+def _throughput_text(
+    cat: Catalog, inst: InstanceType, dur: DurationEstimate, workload: Workload
+) -> str:
+    """The throughput basis with where its figure comes from, and the published MFU range."""
     cal = cat.calibrations.get(inst.gpu)
     if cal is not None and "calibrated" in dur.throughput_basis:
-        return f"{dur.throughput_basis}; source: {cal.source}"
-    if "default MFU" in dur.throughput_basis:
-        return f"{dur.throughput_basis}; basis: {cat.default_mfu_basis.split(':')[0]}"
-    return dur.throughput_basis
+        text = f"{dur.throughput_basis}; source: {cal.source}"
+    elif "default MFU" in dur.throughput_basis:
+        text = f"{dur.throughput_basis}; basis: {cat.default_mfu_basis.split(':')[0]}"
+    else:
+        text = dur.throughput_basis
+    family = gpu_family(inst.gpu)
+    mfus = cat.published_mfu.get((family, workload.method))
+    peak = cat.gpu(inst.gpu).peak_tflops
+    if mfus and peak:
+        used = dur.effective_tflops_per_gpu / peak
+        lo, hi = mfus[0], mfus[-1]
+        rows = f"{len(mfus)} row{'s' if len(mfus) > 1 else ''}"
+        if lo == hi:
+            text += (
+                f"; a published {family} {workload.method} run implies MFU {lo:.0%} ({rows}, "
+                f"benchmarks/costmodel/inputs.md): {dur.hours * used / lo:,.1f} h of compute"
+            )
+        else:
+            text += (
+                f"; published {family} {workload.method} runs imply MFU {lo:.0%}-{hi:.0%} ({rows}, "
+                f"benchmarks/costmodel/inputs.md): {dur.hours * used / hi:,.1f}-"
+                f"{dur.hours * used / lo:,.1f} h of compute"
+            )
+    return text
 
 
 def _violations(opt: Option, deadline: float | None, budget: float | None) -> list[str]:

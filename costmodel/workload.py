@@ -53,6 +53,14 @@ class Workload:
     optimizer_bytes_per_param: float = 8.0
     checkpoint_extra_bytes: float = 0.0
     model_bytes: float | None = None
+    quantized: bool = False
+
+    @property
+    def method(self) -> str:
+        """``lora``, ``qlora`` (LoRA on quantized base weights) or ``full``."""
+        if not self.lora:
+            return "full"
+        return "qlora" if self.quantized else "lora"
 
     def __post_init__(self) -> None:
         if self.params_total <= 0 or self.params_trainable < 0:

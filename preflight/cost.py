@@ -169,6 +169,7 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
         checkpoint_extra_bytes=CHECKPOINT_EXTRA_BYTES,
         # What a restart reads: the base model as the hub stores it (half precision).
         model_bytes=2.0 * float(counts.base),
+        quantized=spec.model.dtype in ("int8", "nf4"),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import costmodel
 from costmodel import SpotParams, Workload, compare, simulate, spot_expectation
+from costmodel.catalog import published_row_mfu
 from costmodel.spot import optimal_checkpoint_interval
 
 OUT = Path(__file__).with_name("inputs.md")
@@ -167,21 +168,6 @@ def mfu(cat: costmodel.Catalog) -> list[str]:
     seed_cal = cat.calibrations["A10G"]
     by_method: dict[str, list[float]] = {}
     for row in doc["published"]["rows"]:
-        lora = row["method"] in ("lora", "qlora")
-        llama = row["model"].startswith("Llama-2-7B")
-        total = 6_738_415_616 if llama else 7_720_000_000
-        emb = (32_000 if llama else 151_936) * 4096
-        w = Workload(
-            params_total=total,
-            params_trainable=4_194_304 if lora else total,
-            num_layers=32,
-            hidden_size=4096,
-            embedding_params=emb,
-            tokens_per_example=row["seq_len"],
-            max_steps=1,
-            lora=lora,
-            gradient_checkpointing=row["gradient_checkpointing"],
-        )
         if "tokens_per_second_per_gpu" in row:
             tok_s = float(row["tokens_per_second_per_gpu"])
             step = "-"
@@ -189,15 +175,13 @@ def mfu(cat: costmodel.Catalog) -> list[str]:
             tok_s = row["examples_per_step"] * row["seq_len"] / row["seconds_per_step"]
             tok_s /= row["gpus"]
             step = f"{row['seconds_per_step']:g}"
-        tflops = tok_s * w.flops_per_token() / 1e12
         bf16_peak = cat.gpu(row["gpu"]).peak_tflops or 1.0
         fp8 = row.get("precision") == "fp8"
-        peak = 2.0 * bf16_peak if fp8 else bf16_peak
+        mfu = published_row_mfu(row, bf16_peak)  # the same count compare's inputs use
+        tflops = mfu * bf16_peak * (2.0 if fp8 else 1.0)
         key = f"{row['gpu']} {row['method']}" + (" (fp8)" if fp8 else "")
-        by_method.setdefault(key, []).append(tflops / peak)
-        shown = f"{tflops / peak:.0%}" + (
-            f" of fp8 peak ({tflops / bf16_peak:.0%} of bf16)" if fp8 else ""
-        )
+        by_method.setdefault(key, []).append(mfu)
+        shown = f"{mfu:.0%}" + (f" of fp8 peak ({tflops / bf16_peak:.0%} of bf16)" if fp8 else "")
         out.append(
             f"| {row['gpu']} | {row['method']}{' fp8' if fp8 else ''} | {row['seq_len']:,} | {step} | "
             f"{tok_s:,.0f} | {tflops:,.1f} | {shown} | {row['source'].split(':')[0]} |"

@@ -340,3 +340,29 @@ def test_pf702_and_compare_judge_every_instance_alike(tmp_path: Path, edits: tup
         assert len(fired) == len(rejected), inst.name
         fired_on += [inst.gpu] if fired else []
     assert fired_on == (["T4"] if edits else [])
+
+
+def test_published_throughputs_give_an_mfu_range_per_gpu_family_and_method() -> None:
+    cat = costmodel.load_catalog()
+    lora = cat.published_mfu[("A100", "lora")]
+    qlora = cat.published_mfu[("A100", "qlora")]
+    full = cat.published_mfu[("A100", "full")]
+    assert len(lora) == 4 and lora[0] < cat.default_mfu < lora[-1]
+    # QLoRA dequantises on the fly: slower than LoRA at the same length (Qwen's own table).
+    assert max(qlora) < max(lora)
+    assert 0 < min(full) and ("H100", "lora") in cat.published_mfu
+    # One row by hand: Qwen-7B LoRA, 8 x 2048 tokens in 5.2 s on one A100 (312 TFLOPS bf16).
+    w = Workload(
+        params_total=7_720_000_000,
+        params_trainable=4_194_304,
+        num_layers=32,
+        hidden_size=4096,
+        embedding_params=151_936 * 4096,
+        tokens_per_example=2048,
+        max_steps=1,
+        gradient_checkpointing=True,
+    )
+    assert 8 * 2048 / 5.2 * w.flops_per_token() / 312e12 in [pytest.approx(m) for m in lora]
+    cmp = compare(SEED, ["ml.p4d.24xlarge"], runs=200)
+    text = dict(cmp.inputs["ml.p4d.24xlarge"])["throughput"]
+    assert "published A100 lora runs imply MFU 24%-59%" in text
