@@ -356,7 +356,7 @@ class Catalog:
             if inst is None:
                 continue
             od = dict(inst.on_demand)
-            od[region] = Price(usd, "live", source, None)
+            od[region] = Price(usd, "live", source, None, checked=dt.date.today().isoformat())
             instances[name] = replace(inst, on_demand=od)
         return replace(self, instances=instances, price_source=source)
 

@@ -89,7 +89,8 @@ def _checkpoint_bytes_per_param(loaded: LoadedSpec) -> tuple[float, float]:
     """(weight, optimizer-state) bytes per trainable parameter, as memplan counts them.
 
     The Trainer saves what it trains: the weights in their dtype and AdamW's two moments in
-    the same dtype (``zeros_like``), or the 8-bit optimizer's state.  Falls back to fp32
+    the same dtype (``zeros_like``), or the 8-bit optimizer's state; none with
+    ``save_only_model``.  Falls back to fp32
     weights with AdamW (4 + 8) when the spec cannot be read as a memplan setup.
     """
     try:
@@ -106,7 +107,10 @@ def _checkpoint_bytes_per_param(loaded: LoadedSpec) -> tuple[float, float]:
         return 4.0, 8.0
     counts = memplan.count_params(setup.arch, setup.lora)
     n = max(int(counts.trainable), 1)
-    return float(trainable_dtype_bytes(setup)), optimizer_state_bytes(setup, counts) / n
+    optim = optimizer_state_bytes(setup, counts) / n
+    if bool(loaded.spec.training.get("save_only_model", False)):
+        optim = 0.0  # Trainer then writes no optimizer.pt (nor scheduler): a restart restarts them
+    return float(trainable_dtype_bytes(setup)), optim
 
 
 def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:

@@ -120,6 +120,10 @@ def test_checkpoint_bytes_follow_what_trainer_writes(tmp_path: Path) -> None:
     # a bf16 full fine-tune: bf16 weights and bf16 moments, 6 bytes per parameter, not 12
     assert (full.weight_bytes_per_param, full.optimizer_bytes_per_param) == (2.0, 4.0)
     assert full.checkpoint_bytes() == pytest.approx(6.0 * full.params_trainable + 1e6)
+    only = workload_from_spec(
+        load_spec(_spec(tmp_path, ("  fp16: true", "  fp16: true\n  save_only_model: true")))
+    )
+    assert isinstance(only, Workload) and only.optimizer_bytes_per_param == 0.0
 
 
 # --- interruptions: bands, ranges, the verdict across them --------------------------------------
