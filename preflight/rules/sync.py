@@ -209,10 +209,28 @@ class CheckpointsNotSynced(Rule):
         "compute.checkpoint_s3_uri to an S3 prefix."
     )
     source_url = SYNC_DOC
+    consequence = "run"
+    sagemaker_only = True
     silenceable = False
 
-    def check(self, plan: Plan) -> Iterator[Finding]:
+    def applies(self, plan: Plan) -> bool:
+        """Only jobs that write Trainer checkpoints: never one that saves nothing by design.
+
+        ``save_strategy: "no"`` saves nothing. A script or launcher that states no training
+        argument and no checkpoint setting (a merge, a data download, an estimator whose entry
+        script was not read) shows no evidence of Trainer checkpoints at all: nothing to sync.
+        """
         if not on_sagemaker(plan) or not saves_checkpoints(plan):
+            return False
+        stated = plan.loaded.stated
+        if stated is None:
+            return True  # a job spec: its training section is Trainer's, defaults included
+        return bool(plan.spec.training.stated) or any(
+            k.startswith("compute.checkpoint") for k in stated
+        )
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if not self.applies(plan):
             return
         compute = plan.spec.compute
         local = compute.checkpoint_local_path if compute is not None else "/opt/ml/checkpoints"
@@ -272,6 +290,8 @@ class OutputDirUploadedAtEnd(Rule):
     source_url = (
         "https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-output.html"
     )
+    consequence = "run"
+    covered_by = ("PF101",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         if not plan.stated("training.output_dir") or not saves_checkpoints(plan):
@@ -334,6 +354,8 @@ class SpotWithoutCheckpointSync(Rule):
     title = "Spot job without checkpoint_s3_uri restarts from scratch after each interruption"
     fix = "Set compute.checkpoint_s3_uri, or run on demand (spot: false)."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
+    consequence = "run"
+    sagemaker_only = True
     requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -615,6 +637,7 @@ class CheckpointsExceedVolume(Rule):
     title = "Kept checkpoints do not fit on the training instance's disk"
     fix = "Lower training.save_total_limit, or give the job more disk (volume or instance size)."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html"
+    sagemaker_only = True
     requires = ("compute", "model")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -711,6 +734,7 @@ class CheckpointsClobberedAcrossNodes(Rule):
     title = "Several instances write the same checkpoint names to one S3 prefix"
     fix = "Set save_on_each_node: false (the default) so only the main process saves."
     source_url = SYNC_DOC
+    sagemaker_only = True
     requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
