@@ -903,21 +903,26 @@ class RetentionDeletesLongRun(Rule):
             if synced
             else ("on the instance" if on_sagemaker(plan) else "on disk")
         )
+        reason = cutoff_reason(plan)
+        compute = plan.spec.compute
+        limit_hours = compute.max_run_hours if compute is not None else 24.0
+        # Without an expected duration, a SageMaker job allowed a day or more may be a long run.
+        may_be_long = reason is not None and limit_hours >= LONG_RUN_HOURS
+        hours_known = bool(plan.cost and plan.cost.get("hours") is not None)
         if written is None:
-            reason = cutoff_reason(plan)
-            compute = plan.spec.compute
-            limit_hours = compute.max_run_hours if compute is not None else 24.0
-            if size.kind != "unknown" or reason is None or limit_hours < LONG_RUN_HOURS:
+            if size.kind != "unknown" or not may_be_long:
                 return
             yield self.finding(
                 "training.save_total_limit",
                 f"save_total_limit {limit} keeps only {how_kept} checkpoints, and this is "
-                f"{reason} whose length in steps is not known here: every save after the "
-                f"{kept}th deletes the oldest {where}, for good",
+                f"{reason} whose length in steps is not known here: every save after the first "
+                f"{kept} deletes the oldest {where}, for good",
             )
             return
         count, counted = written
-        if count <= kept or size.kind != "long":
+        if count <= kept:
+            return
+        if (size.kind != "long") if hours_known else not may_be_long:
             return
         cost = self._keep_all_cost(plan, count)
         yield self.finding(
