@@ -17,6 +17,7 @@ never hides the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from .findings import Finding, Severity
@@ -118,6 +119,13 @@ def _not_checkable(rule: Rule, missing: list[str], plan: Plan) -> Finding:
     )
 
 
+_HINT_KEY = re.compile(r"--aws|[a-z_]+\.[a-z_]+(?: \(or [a-z_.]+\))?")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _not_checked_summary(unchecked: list[tuple[Rule, list[str]]], plan: Plan) -> Finding:
     """One info for every rule that could not run: which facts would let how many run."""
     why = {"memory": plan.memory_note, "cost": plan.cost_note}
@@ -133,16 +141,16 @@ def _not_checked_summary(unchecked: list[tuple[Rule, list[str]]], plan: Plan) ->
     hints: list[str] = []
     for missing in groups:
         for m in missing:
-            hint = FACT_HINTS.get(m, m)
-            if hint not in hints:
-                hints.append(hint)
+            for key in _HINT_KEY.findall(FACT_HINTS.get(m, m)) or [m]:
+                if key not in hints:
+                    hints.append(key)
     ids = sorted(rule.id for rule, _ in unchecked)
     return Finding(
         rule=NOT_CHECKED_RULE,
         severity=Severity.INFO,
         field=None,
         message=f"not checked: {len(ids)} rules lack facts: " + "; ".join(parts),
-        fix=f"State {'; '.join(hints)} to let them run.",
+        fix=f"State {_and(hints)} to let them run.",
         rules=ids,
     )
 

@@ -217,8 +217,9 @@ class CheckpointsNotSynced(Rule):
         """Only jobs that write Trainer checkpoints: never one that saves nothing by design.
 
         ``save_strategy: "no"`` saves nothing. A script or launcher that states no training
-        argument and no checkpoint setting (a merge, a data download, an estimator whose entry
-        script was not read) shows no evidence of Trainer checkpoints at all: nothing to sync.
+        argument, no checkpoint setting and no distributed launch (a merge, a data download, an
+        estimator whose entry script was not read) shows no evidence of a training job that
+        writes checkpoints: nothing to sync.
         """
         if not on_sagemaker(plan) or not saves_checkpoints(plan):
             return False
@@ -226,7 +227,7 @@ class CheckpointsNotSynced(Rule):
         if stated is None:
             return True  # a job spec: its training section is Trainer's, defaults included
         return bool(plan.spec.training.stated) or any(
-            k.startswith("compute.checkpoint") for k in stated
+            k.startswith("compute.checkpoint") or k == "compute.distributed" for k in stated
         )
 
     def check(self, plan: Plan) -> Iterator[Finding]:
