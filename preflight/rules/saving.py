@@ -894,7 +894,9 @@ class RetentionDeletesLongRun(Rule):
         limit = int(training_value(plan, "save_total_limit"))
         best = best_model(plan)
         kept = max(limit, 2) if best else limit
-        how_kept = f"the best plus the {kept - 1} newest" if best else f"the {kept} newest"
+        recent = kept - 1 if best else kept
+        newest = "the newest checkpoint" if recent == 1 else f"the {recent} newest checkpoints"
+        how_kept = f"the best and {newest}" if best else newest
         size = run_size(plan)
         written = checkpoints_written(plan)
         synced = bool(plan.spec.compute and plan.spec.compute.checkpoint_s3_uri)
@@ -914,9 +916,9 @@ class RetentionDeletesLongRun(Rule):
                 return
             yield self.finding(
                 "training.save_total_limit",
-                f"save_total_limit {limit} keeps only {how_kept} checkpoints, and this is "
-                f"{reason} whose length in steps is not known here: every save after the first "
-                f"{kept} deletes the oldest {where}, for good",
+                f"save_total_limit {limit} keeps only {how_kept}, and this is {reason} whose "
+                f"length in steps is not known here: every save after the first {kept} deletes "
+                f"the oldest {where}, for good",
             )
             return
         count, counted = written

@@ -238,20 +238,31 @@ class CheckpointsNotSynced(Rule):
         out_known = plan.stated("training.output_dir") and not unresolved(
             plan, "training.output_dir"
         )
-        if out_known and not is_under(output_dir(plan), local):
+        wrong_dir = out_known and not is_under(output_dir(plan), local)
+        uri_unknown = unresolved(plan, "compute.checkpoint_s3_uri") or not launch_code_seen(plan)
+        no_uri = compute is not None and not compute.checkpoint_s3_uri and not uri_unknown
+        uri_fix = "compute.checkpoint_s3_uri: s3://BUCKET/checkpoints/JOB (same region)"
+        if wrong_dir and no_uri:  # one root cause, two keys to change: one finding
+            yield self.finding(
+                "training.output_dir",
+                f"checkpoints go to {describe_dir(plan)}, outside `{local}`, and "
+                "compute.checkpoint_s3_uri is not set: SageMaker syncs no checkpoint to S3 while "
+                "the job runs, so a timeout or interruption loses them all",
+                fix=f"Set training.output_dir: {local} and {uri_fix}.",
+            )
+        elif wrong_dir:
             yield self.finding(
                 "training.output_dir",
                 f"checkpoints go to {describe_dir(plan)}, outside `{local}`, the only directory "
                 "SageMaker syncs to S3 during the job: a timeout or interruption loses them all",
                 fix=f"Set training.output_dir: {local} (and compute.checkpoint_s3_uri).",
             )
-        uri_unknown = unresolved(plan, "compute.checkpoint_s3_uri") or not launch_code_seen(plan)
-        if compute is not None and not compute.checkpoint_s3_uri and not uri_unknown:
+        elif no_uri:
             yield self.finding(
                 "compute.checkpoint_s3_uri",
                 "compute.checkpoint_s3_uri is not set, so SageMaker syncs no checkpoint to S3 "
                 "while the job runs; nothing survives a stop, timeout or interruption",
-                fix="Set compute.checkpoint_s3_uri: s3://BUCKET/checkpoints/JOB (same region).",
+                fix=f"Set {uri_fix}.",
             )
 
 

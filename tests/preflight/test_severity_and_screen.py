@@ -79,7 +79,7 @@ def test_seed_broken_spec_gets_the_retention_warning_with_counts_and_sizes() -> 
     assert pf213.severity is Severity.WARNING and pf213.field == "training.save_total_limit"
     # the seed story: 152 saves in 168 h, 3 kept; here 150 before MaxRuntime, best + 2 newest
     assert "writes 150 checkpoints before MaxRuntime stops it at 168 h" in pf213.message
-    assert "keeps the best plus the 2 newest and deletes 147" in pf213.message
+    assert "keeps the best and the 2 newest checkpoints and deletes 147" in pf213.message
     assert "GB" in pf213.message and "in S3" in pf213.message
 
 
@@ -104,7 +104,7 @@ def test_seed_py_snippet_gets_the_retention_warning(tmp_path: Path) -> None:
     snippet.write_text("from transformers import TrainingArguments\n\n" + SEED_SNIPPET)
     report = check(snippet)
     [pf213] = [f for f in report.findings if f.rule == "PF213"]
-    assert pf213.line == 8 and "keeps only the best plus the 2 newest" in pf213.message
+    assert pf213.line == 8 and "keeps only the best and the 2 newest checkpoints" in pf213.message
     assert "PF213" in _rules(check(CORPUS / "scripts" / "seed_train.py").findings)
     assert "PF213" in _rules(check(CORPUS / "notebooks" / "seed_broken.ipynb").findings)
     assert "PF213" not in _rules(check(CORPUS / "notebooks" / "seed_fixed.ipynb").findings)
