@@ -119,7 +119,14 @@ def _not_checkable(rule: Rule, missing: list[str], plan: Plan) -> Finding:
     )
 
 
-_HINT_KEY = re.compile(r"--aws|[a-z_]+\.[a-z_]+(?: \(or [a-z_.]+\))?")
+_HINT_KEY = re.compile(r"--aws|[a-z_]+\.[a-z_]+")
+
+
+def _known(plan: Plan, key: str) -> bool:
+    """Whether the plan already has a value for dotted ``key`` (no need to ask for it)."""
+    section, _, name = key.partition(".")
+    value = getattr(getattr(plan.spec, section, None), name, None)
+    return value is not None and value != []
 
 
 def _and(items: list[str]) -> str:
@@ -141,9 +148,11 @@ def _not_checked_summary(unchecked: list[tuple[Rule, list[str]]], plan: Plan) ->
     hints: list[str] = []
     for missing in groups:
         for m in missing:
-            for key in _HINT_KEY.findall(FACT_HINTS.get(m, m)) or [m]:
-                if key not in hints:
+            required = re.sub(r"\([^)]*\)", "", FACT_HINTS.get(m, m))  # drop "(or ...)"
+            for key in _HINT_KEY.findall(required) or [m]:
+                if key not in hints and not _known(plan, key):
                     hints.append(key)
+    hints = hints or [FACT_HINTS.get(m, m) for m in next(iter(groups))]
     ids = sorted(rule.id for rule, _ in unchecked)
     return Finding(
         rule=NOT_CHECKED_RULE,
