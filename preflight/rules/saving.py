@@ -881,6 +881,7 @@ class RetentionDeletesLongRun(Rule):
     )
     source_url = SYNC_DOC_URL
     consequence = "progress"
+    covered_by = ("PF202",)  # a limit too low to resume from says it already, on the same key
 
     def applies(self, plan: Plan) -> bool:
         limit = training_value(plan, "save_total_limit", None)

@@ -270,7 +270,10 @@ class OutputDirUploadedAtEnd(Rule):
     """
     What it does:
     Flags a `training.output_dir` under `/opt/ml/model` or `/opt/ml/output`, the directories
-    SageMaker packs into a tarball and uploads only once the job is over.
+    SageMaker packs into a tarball and uploads only once the job is over. Where PF101 already
+    reports the same `output_dir` (not synced at all), that finding says it; this one remains
+    for a directory that is synced and still packed at the end (`checkpoint_local_path` moved
+    there).
 
     Why is this bad?
     Checkpoints there are invisible until the end, lost if the job dies, and inflate
@@ -281,12 +284,21 @@ class OutputDirUploadedAtEnd(Rule):
     ```yaml
     training:
       output_dir: /opt/ml/model
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      checkpoint_local_path: /opt/ml/model
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
     Use instead:
     ```yaml
     training:
       output_dir: /opt/ml/checkpoints
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
     References:
