@@ -87,6 +87,10 @@ def check(
 
     try:
         report = run_check(list(paths), aws=aws, input_format=input_format)
+        if baseline is not None:
+            from ..baseline import apply_baseline
+
+            report = apply_baseline(report, baseline)
     except SpecError as err:
         print_spec_error(err, as_json=fmt == "json")
         if fmt == "sarif":  # CI upload steps need a file even when the input was unusable
@@ -99,10 +103,6 @@ def check(
             else:
                 click.echo(text)
         raise SystemExit(exit_codes.UNUSABLE) from None
-    if baseline is not None:
-        from ..baseline import apply_baseline
-
-        report = apply_baseline(report, baseline)
     report.show_silenced = show_silenced
     gate = Severity(fail_on)
     if fmt == "rich" and output is None and not redact:

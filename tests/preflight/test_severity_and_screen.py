@@ -263,3 +263,28 @@ def test_pf101_silent_on_a_job_that_saves_nothing(tmp_path: Path) -> None:
         'args = TrainingArguments(output_dir="/opt/ml/model", save_strategy="no")\n'
     )
     assert "PF101" not in _rules(check(script).findings)
+
+
+def test_estimator_instance_type_without_ml_prefix_is_an_error_with_the_fix(tmp_path: Path) -> None:
+    launch = tmp_path / "launch.py"  # the shape of AWS's HuggingFace estimator samples
+    launch.write_text(
+        "from sagemaker.huggingface import HuggingFace\n\n"
+        'est = HuggingFace(entry_point="train.py", instance_type="g6e.xlarge",\n'
+        '    instance_count=1, role="arn:aws:iam::123456789012:role/R",\n'
+        '    transformers_version="4.36", pytorch_version="2.1", py_version="py310",\n'
+        '    hyperparameters={"output_dir": "/opt/ml/checkpoints", "max_steps": 1000},\n'
+        '    checkpoint_s3_uri="s3://b/c")\n'
+        "est.fit()\n"
+    )
+    [f] = [f for f in check(launch).findings if f.rule == "PF512"]
+    assert f.severity is Severity.ERROR and f.line == 3
+    assert f.fix == 'Use instance_type="ml.g6e.xlarge".'
+
+
+def test_a_bad_baseline_is_exit_2_with_a_sarif_file(tmp_path: Path) -> None:
+    out = tmp_path / "preflight.sarif"
+    args = ["check", str(EXAMPLES / "seed-fixed.yaml"), "--baseline", str(tmp_path / "none.json")]
+    run = CliRunner().invoke(cli, [*args, "--format", "sarif", "-o", str(out)])
+    assert run.exit_code == 2 and "Traceback" not in run.output
+    [inv] = json.loads(out.read_text())["runs"][0]["invocations"]
+    assert "baseline file not found" in inv["toolExecutionNotifications"][0]["message"]["text"]
