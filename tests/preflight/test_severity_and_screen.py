@@ -149,7 +149,9 @@ def test_pf102_on_the_pf101_line_is_one_finding() -> None:
 
 
 def _two_notebooks(folder: Path) -> Path:
-    """Two launch notebooks (SageMaker sample shape) that run one entry script."""
+    """Two launch notebooks that run one entry script: the shape of
+    philschmid/huggingface-sagemaker-workshop-series workshop_1 (lab_1_default_training and
+    lab_3_spot_instances both launch scripts/train.py)."""
     (folder / "scripts").mkdir(parents=True)
     (folder / "scripts" / "train.py").write_text(
         "from transformers import Trainer, TrainingArguments\n\n"
@@ -288,3 +290,26 @@ def test_a_bad_baseline_is_exit_2_with_a_sarif_file(tmp_path: Path) -> None:
     assert run.exit_code == 2 and "Traceback" not in run.output
     [inv] = json.loads(out.read_text())["runs"][0]["invocations"]
     assert "baseline file not found" in inv["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_trl_example_notebook_of_30_steps_is_ready_to_launch(tmp_path: Path) -> None:
+    # The shape of huggingface/trl examples/notebooks/sft_trl_lora_qlora.ipynb: SFTConfig with
+    # max_steps=30 and Trainer's default save_steps=500, so the only save is the final one.
+    code = (
+        "from trl import SFTConfig\n\n"
+        "training_args = SFTConfig(\n"
+        "    per_device_train_batch_size=1,\n"
+        "    gradient_accumulation_steps=4,\n"
+        "    max_steps=30,\n"
+        "    learning_rate=2e-4,\n"
+        '    output_dir="Qwen3-0.6B-SFT",\n'
+        ")\n"
+    )
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": code}
+    nb = tmp_path / "sft.ipynb"
+    nb.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4}))
+    report = check(nb)
+    [pf210] = [f for f in report.findings if f.rule == "PF210"]
+    assert pf210.severity is Severity.INFO and "a 30-step run" in pf210.message
+    assert not report.failing(Severity.WARNING)
+    assert "ready to launch" in render(report, Format.RICH)
