@@ -46,10 +46,13 @@ def render_markdown(report: Report, *, fail_on: Severity = Severity.ERROR) -> st
         lines.extend(f"- price warning: {w}" for w in c.get("price_warnings") or [])
     if report.memory or report.cost:
         lines.append("")
-    if report.findings:
+    listed = report.listed()
+    if listed:
         lines += ["| | Rule | Where | Key | Message | Fix |", "|---|---|---|---|---|---|"]
-        for f in report.sorted_findings():
+        for f in listed:
             where = f"{f.file}:{f.line}" if f.line else (f.file or "")
+            if f.places:
+                where += " (checked from " + ", ".join(f.places) + ")"
             icon = "🔇" if f.silenced_by else ICONS[f.severity]
             lines.append(
                 f"| {icon} | `{f.rule}` | {_cell(where)} | `{_cell(f.field or '-')}` | "
@@ -57,4 +60,6 @@ def render_markdown(report: Report, *, fail_on: Severity = Severity.ERROR) -> st
             )
     else:
         lines.append("No findings.")
+    if report.silenced_line():
+        lines += ["", f"_{report.silenced_line()}_"]
     return "\n".join(lines) + "\n"
