@@ -45,7 +45,9 @@ def extract(repo: str, scratch: Path) -> tuple[Path, str]:
     git_dir = MIRRORS / repo.replace("/", "+") / "repo"
     commit = subprocess.run(
         ["git", "--git-dir", str(git_dir), "rev-parse", "HEAD"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     dest = scratch / repo.replace("/", "+")
     if dest.exists():
@@ -55,7 +57,9 @@ def extract(repo: str, scratch: Path) -> tuple[Path, str]:
     # lack its largest blobs (images, data), which ``git archive`` would stop at.
     listing = subprocess.run(
         ["git", "--git-dir", str(git_dir), "ls-tree", "-r", "HEAD"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     wanted = []
     for line in listing:
@@ -64,14 +68,20 @@ def extract(repo: str, scratch: Path) -> tuple[Path, str]:
         name = path.rsplit("/", 1)[-1]
         if kind != "blob" or mode == "120000":
             continue
-        if Path(name).suffix.lower() in KEEP or name in KEEP_NAMES or name.startswith("requirements"):
+        if (
+            Path(name).suffix.lower() in KEEP
+            or name in KEEP_NAMES
+            or name.startswith("requirements")
+        ):
             wanted.append((sha, path))
     batch = subprocess.run(
         ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
-        input="".join(f"{sha}\n" for sha, _ in wanted).encode(), capture_output=True, check=True,
+        input="".join(f"{sha}\n" for sha, _ in wanted).encode(),
+        capture_output=True,
+        check=True,
     ).stdout
     pos = 0
-    for sha, path in wanted:
+    for _sha, path in wanted:
         end = batch.index(b"\n", pos)
         header = batch[pos:end].split()
         pos = end + 1
@@ -97,14 +107,28 @@ def main() -> None:
         root, commit = extract(repo, scratch)
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", "import sys; from preflight.cli import main; sys.argv[0]='preflight'; main()",
-             "check", str(root), "--format", "json"],
-            capture_output=True, text=True, timeout=1800,
+            [
+                sys.executable,
+                "-c",
+                "import sys; from preflight.cli import main; sys.argv[0]='preflight'; main()",
+                "check",
+                str(root),
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         seconds = time.perf_counter() - start
         crash = "Traceback" in proc.stderr or "internal error" in (proc.stdout + proc.stderr)
-        entry: dict = {"repo": repo, "commit": commit, "exit": proc.returncode,
-                       "seconds": round(seconds, 1), "crash": crash}
+        entry: dict = {
+            "repo": repo,
+            "commit": commit,
+            "exit": proc.returncode,
+            "seconds": round(seconds, 1),
+            "crash": crash,
+        }
         try:
             report = json.loads(proc.stdout)
         except ValueError:
@@ -113,15 +137,28 @@ def main() -> None:
         found = report.get("findings", [])
         entry["files_checked"] = len(report.get("files", [])) or (1 if found else 0)
         entry["by_severity"] = dict(Counter(f["severity"] for f in found))
-        entry["by_rule"] = dict(sorted(Counter(
-            f["rule"] for f in found if f["severity"] != "info").items()))
-        entry["notes_head"] = [n for n in report.get("notes", []) if n.startswith(("checked ", "1 ", "2 ", "3 ")) or "not supported" in n][:6]
+        entry["by_rule"] = dict(
+            sorted(Counter(f["rule"] for f in found if f["severity"] != "info").items())
+        )
+        entry["notes_head"] = [
+            n
+            for n in report.get("notes", [])
+            if n.startswith(("checked ", "1 ", "2 ", "3 ")) or "not supported" in n
+        ][:6]
         for f in found:
             if f["severity"] in ("error", "warning"):
                 f = dict(f, repo=repo, file=str(f.get("file", "")).replace(str(root) + "/", ""))
                 findings_out.write(json.dumps(f) + "\n")
         results.append(entry)
-        print(json.dumps({k: entry[k] for k in ("repo", "exit", "seconds", "crash", "files_checked", "by_severity")}), flush=True)
+        print(
+            json.dumps(
+                {
+                    k: entry[k]
+                    for k in ("repo", "exit", "seconds", "crash", "files_checked", "by_severity")
+                }
+            ),
+            flush=True,
+        )
     (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
 
 
