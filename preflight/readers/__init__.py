@@ -132,14 +132,18 @@ def read_file(
         quick = _quick_data(path, text)
         why = ""
         if input_format is None:
-            found, why = claim(quick if quick is not _UNPARSED else _load(path, text).data)
-            if found is None and _spec_like(quick if quick is not _UNPARSED else None):
+            if quick is _UNPARSED:
+                doc = _load(path, text)
+                quick = doc.data
+            found, why = claim(quick)
+            if found is None and _spec_like(quick):
                 return load_spec(path)  # a broken job spec: its own errors, with lines
             alone = found in CONTEXT_KINDS and not launcher_alone
             if found is None or found == UNSUPPORTED or alone:
                 _nothing_to_check(path, why or "not a training config")
             kind = found
-        doc = _load(path, text)
+        if doc is None:
+            doc = _load(path, text)
         if kind == "spec":
             return load_spec(path)
     if kind is None or kind == "spec":
