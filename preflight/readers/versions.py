@@ -214,6 +214,12 @@ def attach_versions(loaded: LoadedSpec, stated: dict[str, str] | None = None) ->
         text = notebook_code(text)
     entry_dirs = sorted({p.parent for p in loaded.key_files.values() if p != loaded.path})
     loaded.versions = resolve_versions(loaded.path, text, entry_dirs, stated)
+    training = loaded.spec.training
+    old_name = training.values.get("evaluation_strategy")
+    if old_name is not None and "eval_strategy" not in training.stated:
+        # before transformers 4.46 the old name is the field itself (and 4.41-4.45 map it):
+        # rules that read eval_strategy read what the script set
+        training.use_config_defaults({**training.config_defaults, "eval_strategy": old_name})
     config = loaded.trainer_config
     trl = loaded.versions.get("trl")
     if config.endswith("Config") and trl is not None:
@@ -223,7 +229,7 @@ def attach_versions(loaded: LoadedSpec, stated: dict[str, str] | None = None) ->
         if "bf16" in defaults and loaded.spec.training.values.get("fp16") is True:
             defaults["bf16"] = False  # TRL: bf16 = not fp16 when bf16 is unset
         if defaults:
-            loaded.spec.training.use_config_defaults(defaults)
+            loaded.spec.training.use_config_defaults({**defaults, **training.config_defaults})
             shown = ", ".join(
                 f"{k}={defaults[k]!r}"
                 for k in ("gradient_checkpointing", "max_length", "learning_rate", "bf16")

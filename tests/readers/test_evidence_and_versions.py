@@ -555,3 +555,16 @@ def test_hyperparameters_of_an_unseen_script_are_not_pf502(tmp_path: Path) -> No
     _, report = _check(str(_write(tmp_path / "launch.py", text)))
     assert "PF502" not in _rules(report), _rules(report)
     assert report["versions"]["transformers"]["version"] == "4.21"
+
+
+def test_old_evaluation_strategy_counts_as_the_eval_strategy(tmp_path: Path) -> None:
+    """sm-finetuning_huggingface_with_your_own_scripts: transformers 4.17 and
+    `evaluation_strategy="epoch"` with load_best_model_at_end is no PF203."""
+    text = (
+        "from transformers import Seq2SeqTrainingArguments\n"
+        "args = Seq2SeqTrainingArguments(output_dir='o', load_best_model_at_end=True,\n"
+        "    evaluation_strategy='epoch', save_strategy='epoch')\n"
+    )
+    _, report = _check(str(_write(tmp_path / "train.py", text)), "--transformers", "4.40")
+    rules = _rules(report)
+    assert "PF203" not in rules and "PF501" not in rules, rules
