@@ -209,9 +209,10 @@ def trains(loaded: LoadedSpec) -> bool:
     return bool((loaded.stated or set()) - CONTEXT_ONLY)
 
 
-MAX_WALKED_BYTES = {".ipynb": 50_000_000, ".py": 5_000_000}
+MAX_WALKED_BYTES = {".ipynb": 50_000_000, ".py": 250_000}
 """Largest file a walk reads, by suffix; 1 MB for YAML/JSON. A data file (train.json) is no
-config, and parsing a large one with positions would take minutes."""
+config, and parsing a large one with positions would take minutes; a Python file over 250 kB
+is library or tooling code (unsloth's 300 kB update_all_notebooks.py took 2 s to follow)."""
 
 
 def _read_walked(path: Path, input_format: str | None) -> tuple[LoadedSpec | None, str]:

@@ -46,8 +46,9 @@ MAX_FOREIGN = 1
 TrlParser rejects unknown keys, so a real recipe has none; of the 25 recipes of TRL and
 alignment-handbook read for benchmarks/readers none has more than one, while open-instruct's
 own-dataclass configs have four to eight (with_tracking, checkpointing_steps, ...)."""
-MAX_KEYS = 2_000
-"""A mapping with more top-level keys than this is data (a tokenizer's vocab.json), no config."""
+MAX_KEYS = 500
+"""A mapping with more top-level keys than this is data (a tokenizer's vocab.json), no config:
+the largest recipe read for benchmarks/readers has 42."""
 
 
 def claim(data: Any) -> tuple[str | None, str]:
@@ -102,6 +103,8 @@ def _recipe_claim(keys: set[str]) -> tuple[str | None, str]:
     # evidence of training: trainer config keys that are not also model/script arguments
     # (``trust_remote_code`` alone is in an inference config too)
     training = keys & (fields | trl | set(removed_arguments())) - set(table["known"])
+    if not training:
+        return None, "not a training config"
     foreign = {k for k in keys - known if not any(_one_edit(k, c) for c in known)}
     if "model_name_or_path" in keys:
         if len(training) >= 1 and len(foreign) <= MAX_FOREIGN:
