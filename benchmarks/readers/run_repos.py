@@ -100,7 +100,20 @@ def main() -> None:
     scratch = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/bench")
     only = set(sys.argv[2:])
     results = []
+    kept: list[str] = []
+    old_results: list[dict] = []
+    if only and (HERE / "results.json").exists():  # rerun some repos, keep the others' rows
+        old_results = [
+            r for r in json.loads((HERE / "results.json").read_text()) if r["repo"] not in only
+        ]
+        kept = [
+            line
+            for line in (HERE / "findings.jsonl").read_text().splitlines()
+            if json.loads(line)["repo"] not in only
+        ]
     findings_out = (HERE / "findings.jsonl").open("w", buffering=1)
+    for line in kept:
+        findings_out.write(line + "\n")
     for repo in REPOS:
         if only and repo not in only:
             continue
@@ -159,6 +172,8 @@ def main() -> None:
             ),
             flush=True,
         )
+    order = {repo: n for n, repo in enumerate(REPOS)}
+    results = sorted(old_results + results, key=lambda r: order.get(r["repo"], 99))
     (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
 
 

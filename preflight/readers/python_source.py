@@ -85,6 +85,7 @@ def read_python_text(
     ev = evaluate(text, path)
     estimator = _last(ev.calls, estimator_names())
     hyper: dict[str, Any] = {}
+    entry_text: str | None = None
     if estimator is not None:
         hyper = apply_estimator(estimator, builder, locate)
         hyper_lines = hyper.lines if isinstance(hyper, LineDict) else {}
@@ -92,6 +93,11 @@ def read_python_text(
         script_read = False
         if script is not None:
             script_read = _read_entry_script(script, hyper, builder)
+        if script_read and script is not None:
+            try:  # the entry script's own words count as evidence of a Trainer job
+                entry_text = script.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                entry_text = None
         if not script_read:
             _hyper_as_training(hyper, hyper_lines, builder, locate, estimator)
     _apply_training(ev, builder, locate, origin=None)
@@ -109,7 +115,7 @@ def read_python_text(
     _apply_hyper_model(hyper, builder, locate, estimator)
     if estimator is not None:
         has_config = any(c.name in config_classes() for c in ev.calls)
-        _not_a_trainer_job(estimator, builder, locate, text, has_config)
+        _not_a_trainer_job(estimator, builder, locate, text, has_config, entry_text)
     provider_open = not builder.has("compute.provider") or "compute.provider" in builder.unstated
     if estimator is None and ev.sagemaker_evidence and provider_open:
         what, line = ev.sagemaker_evidence[0]
@@ -133,7 +139,7 @@ HF_TEXT = re.compile(
 """Evidence in the launch file that the job trains with transformers (its own words)."""
 
 
-def trains_with_transformers(call: CallValue, text: str) -> bool:
+def trains_with_transformers(call: CallValue, text: str, entry_text: str | None = None) -> bool:
     """Whether a SageMaker launch runs code this reader can judge as a Trainer job.
 
     A built-in algorithm (``Estimator(image_uri=image_uris.retrieve("xgboost", ...))``), a
@@ -157,7 +163,11 @@ def trains_with_transformers(call: CallValue, text: str) -> bool:
         )
         return not command_only
     if call.name == "PyTorch":
-        return True  # often an HF script; its networking and limits are judged either way
+        # often an HF script; when its entry script is at hand, that script says (an MNIST
+        # script with no transformers in it is no Trainer job)
+        if entry_text is None:
+            return True
+        return hf_text or HF_TEXT.search(entry_text) is not None
     image = kwargs.get("image_uri", kwargs.get("image_name"))
     if isinstance(image, str):
         return hf_text or any(w in image.lower() for w in HF_IMAGE_WORDS)
@@ -172,12 +182,17 @@ GENERIC_HYPERPARAMETERS = frozenset({"learning_rate", "weight_decay", "seed", "m
 
 
 def _not_a_trainer_job(
-    estimator: CallValue, builder: SpecBuilder, locate: Locate, text: str, has_config_call: bool
+    estimator: CallValue,
+    builder: SpecBuilder,
+    locate: Locate,
+    text: str,
+    has_config_call: bool,
+    entry_text: str | None = None,
 ) -> None:
     """A launch of something that is no Trainer job, stating no training: only its SDK keywords
     (PF511) are checked; its compute settings would make checkpoint rules judge a loop that
     does not exist (PF101 on an XGBoost job)."""
-    if trains_with_transformers(estimator, text):
+    if trains_with_transformers(estimator, text, entry_text):
         return
     if has_config_call or builder.values.get("model") or builder.values.get("lora"):
         return

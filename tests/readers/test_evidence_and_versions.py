@@ -568,3 +568,16 @@ def test_old_evaluation_strategy_counts_as_the_eval_strategy(tmp_path: Path) -> 
     _, report = _check(str(_write(tmp_path / "train.py", text)), "--transformers", "4.40")
     rules = _rules(report)
     assert "PF203" not in rules and "PF501" not in rules, rules
+
+
+def test_pytorch_estimator_whose_script_is_no_trainer_job(tmp_path: Path) -> None:
+    """sm-distributed_data_parallelism_pytorch: an MNIST script launched with PyTorch(...)."""
+    _write(tmp_path / "code" / "mnist.py", "import torch\nmodel = torch.nn.Linear(784, 10)\n")
+    text = (
+        "from sagemaker.pytorch import PyTorch\n"
+        "est = PyTorch(entry_point='mnist.py', source_dir='code', role='r', framework_version="
+        "'2.1', py_version='py310', instance_type='ml.p3.16xlarge', instance_count=2)\n"
+        "est.fit()\n"
+    )
+    code, _ = _check(str(_write(tmp_path / "launch.py", text)))
+    assert code == 2  # no Trainer job to judge
