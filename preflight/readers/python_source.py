@@ -93,7 +93,7 @@ def read_python_text(
         script_read = False
         if script is not None:
             script_read = _read_entry_script(script, hyper, builder)
-        if script_read and script is not None:
+        if script is not None and script.is_file():
             try:  # the entry script's own words count as evidence of a Trainer job
                 entry_text = script.read_text(encoding="utf-8", errors="replace")
             except OSError:
