@@ -17,7 +17,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 HERE = Path(__file__).resolve().parent
-PER_REPO = 10
+PER_REPO = 16
 
 
 def key(f: dict) -> str:
