@@ -154,8 +154,9 @@ def _build_model(setup: TrainingSetup, layers: int) -> Any:
         fields.pop(key, None)
     fields["use_cache"] = False
     cfg = AutoConfig.for_model(model_type, **fields)
-    eager = setup.attn_implementation == "eager" or setup.arch.model_type == "gemma2"
-    if eager:
+    from memplan.activations import uses_eager
+
+    if uses_eager(setup):
         attn = "eager"
     elif setup.padded and setup.attn_implementation == "sdpa":
         attn = "sdpa"  # with fake inputs transformers always builds the mask, as padding does
@@ -193,11 +194,22 @@ def _register_unpadded_sdpa() -> str:
 
 
 def _optimizer(setup: TrainingSetup, params: list[Any]) -> Any:
-    """The optimizer the Trainer builds for ``setup.optimizer`` (its default AdamW is fused)."""
+    """The optimizer the Trainer builds for ``setup.optimizer``.
+
+    ``adamw_torch_fused`` (the default for torch >= 2.8) is AdamW(fused=True); ``adamw_torch``
+    is AdamW's own default on CUDA tensors, foreach, which the CPU fake tensors would not pick
+    by themselves, so it is asked for.
+    """
     import torch
 
     if setup.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=1e-4, fused=True)
+    if setup.optimizer == "adamw_foreach":
+        return torch.optim.AdamW(params, lr=1e-4, foreach=True)
+    if setup.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=1e-4, foreach=True)
+    if setup.optimizer == "adagrad":
+        return torch.optim.Adagrad(params, lr=1e-4, foreach=True)
     if setup.optimizer == "sgd":
         return torch.optim.SGD(params, lr=1e-4)
     if setup.optimizer == "adafactor":
@@ -216,8 +228,10 @@ def check_traceable(setup: TrainingSetup) -> None:
         raise TraceUnsupportedError(
             f"{setup.weight_dtype} weights need bitsandbytes CUDA kernels; use the analytic engine"
         )
-    if setup.optimizer == "adamw_8bit":
-        raise TraceUnsupportedError("8-bit AdamW needs bitsandbytes CUDA kernels")
+    if setup.optimizer not in ("adamw", "adamw_foreach", "rmsprop", "adagrad", "sgd", "adafactor"):
+        raise TraceUnsupportedError(
+            f"optimizer {setup.optimizer!r} needs bitsandbytes or torchao CUDA kernels"
+        )
 
 
 def probe(setup: TrainingSetup, layers: int) -> ProbeResult:
@@ -251,8 +265,16 @@ def _probe(setup: TrainingSetup, layers: int) -> ProbeResult:
                         else list(setup.lora.target_modules)
                     ),
                     task_type="CAUSAL_LM",
+                    use_dora=setup.lora.use_dora,
+                    bias=setup.lora.bias,
+                    modules_to_save=list(setup.lora.modules_to_save) or None,
                 ),
             )
+    if setup.kbit_upcast:
+        # peft.prepare_model_for_kbit_training's cast (without its checkpointing switch).
+        for param in model.parameters():
+            if param.dtype in (torch.float16, torch.bfloat16):
+                param.data = param.data.to(torch.float32)
     with fake:
         model = model.to_empty(device="cpu")
         # to_empty gives tied parameters separate storage; tie them again as loading would.
@@ -283,7 +305,7 @@ def _probe(setup: TrainingSetup, layers: int) -> ProbeResult:
             def autocast() -> Any:
                 return torch.autocast("cpu", dtype=dtype)
 
-        with tracker.mode(), _cuda_like_dropout():
+        with tracker.mode(), _cuda_like_dropout(), _cuda_like_softmax():
             # With gradient accumulation the second micro-batch runs with the first one's
             # gradients resident: trace two, so the phase peaks are the second one's.
             for _micro in range(2 if setup.gradient_accumulation_steps > 1 else 1):
@@ -408,6 +430,29 @@ def _cuda_like_dropout() -> Iterator[None]:
         yield
     finally:
         torch.nn.functional.dropout = original
+
+
+@contextmanager
+def _cuda_like_softmax() -> Iterator[None]:
+    """Make ``F.softmax(half, dtype=float32)`` take CUDA's fused half-to-float kernel.
+
+    On CUDA, ATen runs ``_softmax(x, dim, half_to_float=True)`` for fp16 input asked to return
+    fp32; on CPU it first copies the input to fp32. bf16 takes the copy on both.
+    """
+    import torch
+
+    original = torch.nn.functional.softmax
+
+    def softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+        if dtype == torch.float32 and input.dtype == torch.float16 and dim is not None:
+            return torch._softmax(input, dim, True)
+        return original(input, dim=dim, _stacklevel=_stacklevel, dtype=dtype)
+
+    torch.nn.functional.softmax = softmax
+    try:
+        yield
+    finally:
+        torch.nn.functional.softmax = original
 
 
 @contextmanager

@@ -105,6 +105,7 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
     instance's GPU size and count.
     """
     import memplan
+    from memplan.verdict import judge
 
     from .memory import setup_from_spec
     from .spec import SpecError
@@ -121,10 +122,11 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
         num_gpus=instance.gpu_count * count,
     )
     try:
-        fits = memplan.estimate(setup).fits
+        plan = memplan.estimate(setup)
     except ValueError:
         return None
-    return None if fits is None else bool(fits)
+    # The toolkit's one verdict: the same judge as `memplan estimate` and PF401/PF402.
+    return judge(plan).fits
 
 
 def compare_spec(

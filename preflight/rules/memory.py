@@ -9,15 +9,18 @@ from ..findings import Finding, Severity
 from .base import Rule
 
 if TYPE_CHECKING:
+    from memplan.verdict import Verdict
+
     from ..plan import Plan
 
-#: Below this share of free GPU memory a plan is treated as not fitting: allocator
-#: fragmentation and a longer-than-average batch turn it into an OOM. Evidence: the seed's
-#: failing start (Mistral-7B fp16, batch 2 x 512, LoRA q/k/v/o, no checkpointing) is estimated
-#: at 97.5% of an A10G, and it died with a CUDA OOM on its first batch.
-HEADROOM_ERROR = 0.05
-#: Below this share (memplan --suggest's default headroom) a plan fits but is warned about.
-HEADROOM_WARN = 0.10
+from memplan.verdict import COMFORT_HEADROOM as HEADROOM_WARN
+from memplan.verdict import REQUIRED_HEADROOM as HEADROOM_ERROR
+
+# The headroom rule is memplan's (memplan.verdict.judge), shared with `memplan estimate` and
+# costmodel's feasibility rows: derived from published measurements
+# (benchmarks/memplan/published.md). Evidence kept from before: the seed's failing start
+# (Mistral-7B fp16, batch 2 x 512, LoRA q/k/v/o, no checkpointing) is estimated at over 97%
+# of an A10G, and it died with a CUDA OOM on its first batch.
 MEMPLAN_HINT = "memplan estimate SPEC --suggest"
 
 
@@ -30,6 +33,23 @@ def memory_json(plan: Plan) -> dict[str, Any] | None:
         return mem
     to_json = getattr(mem, "to_json", None)
     return to_json() if callable(to_json) else None
+
+
+def memory_verdict(plan: Plan) -> Verdict | None:
+    """memplan's verdict for the plan's memory estimate (the one the whole toolkit uses)."""
+    from memplan.constants import GIB
+    from memplan.plan import MemoryPlan
+    from memplan.verdict import judge
+
+    mem = plan.memory
+    if mem is None:
+        return None
+    if isinstance(mem, MemoryPlan):
+        return judge(mem)
+    data = memory_json(plan)
+    if not data or data.get("capacity_gib") is None:
+        return None
+    return judge(float(data.get("peak_gib") or 0.0) * GIB, float(data["capacity_gib"]))
 
 
 def biggest_terms(breakdown: dict[str, Any], n: int = 3) -> str:
@@ -97,17 +117,15 @@ class OutOfGpuMemory(Rule):
     requires = ("memory",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        mem = memory_json(plan)
-        if not mem or mem.get("fits") is None:
+        mem = memory_json(plan) or {}
+        judged = memory_verdict(plan)
+        if judged is None or judged.fits is not False:
             return
-        peak = float(mem.get("peak_gib") or 0.0)
-        cap = float(mem.get("capacity_gib") or 0.0)
-        free = (cap - peak) / cap if cap > 0 else 0.0
-        if mem.get("fits") is True and free >= HEADROOM_ERROR:
-            return
+        peak, cap = judged.peak_gib, float(judged.capacity_gib or 0.0)
+        free = judged.free_share or 0.0
         terms = biggest_terms(mem.get("breakdown_gib") or {})
         gpu = plan.spec.compute.instance_type if plan.spec.compute else "the GPU"
-        if mem.get("fits") is False:
+        if peak > cap:
             verdict = f"exceeds the {cap:.1f} GiB of {gpu}"
         else:
             verdict = (
@@ -187,16 +205,12 @@ class LowGpuMemoryHeadroom(Rule):
     requires = ("memory",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        mem = memory_json(plan)
-        if not mem or mem.get("fits") is not True:
-            return
-        peak = float(mem.get("peak_gib") or 0.0)
-        cap = float(mem.get("capacity_gib") or 0.0)
-        if cap <= 0:
-            return
-        free = (cap - peak) / cap
-        if free >= HEADROOM_WARN or free < HEADROOM_ERROR:
-            return  # under HEADROOM_ERROR, PF401 reports it as not fitting
+        mem = memory_json(plan) or {}
+        judged = memory_verdict(plan)
+        if judged is None or judged.fits is not True or not judged.tight:
+            return  # not fitting is PF401's
+        peak, cap = judged.peak_gib, float(judged.capacity_gib or 0.0)
+        free = judged.free_share or 0.0
         yield self.finding(
             "training.per_device_train_batch_size",
             f"estimated peak {peak:.1f} GiB leaves {free:.1%} of {cap:.1f} GiB free "
