@@ -116,8 +116,10 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
         return None
     compute = loaded.spec.compute
     count = compute.instance_count if compute is not None else 1
+    stated = compute.gpu_memory_gib if compute is not None else None
+    own = compute is not None and compute.instance_type == instance.name
     setup = base.with_(
-        capacity_gib=float(instance.gpu_memory_gib),
+        capacity_gib=float(stated if own and stated is not None else instance.gpu_memory_gib),
         gpu_name=instance.gpu,
         num_gpus=instance.gpu_count * count,
     )
