@@ -49,6 +49,15 @@ def residual_bytes(setup: TrainingSetup) -> float:
     return _bytes(setup.weight_dtype)
 
 
+def dense_dtype(setup: TrainingSetup) -> str:
+    """The dtype of the unquantised parameters (embeddings, norms, LM head)."""
+    if setup.kbit_upcast:
+        return "float32"
+    if setup.weight_dtype in ("int8", "nf4"):
+        return setup.compute_dtype
+    return setup.weight_dtype
+
+
 def adapter_bytes(setup: TrainingSetup) -> float:
     """peft upcasts adapters of 16-bit (and quantized) models to fp32 (autocast_adapter_dtype)."""
     return 4.0
@@ -122,6 +131,18 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
                 else:
                     inv[f"{key}.input"] = t * f_in * source_dtype
                 inv[f"{lin.name}.lora_a_out"] = t * r * ab
+            if lora.use_dora:
+                # peft's DoraLinearLayer.forward: (m/||W'|| - 1) * base_result and
+                # m/||W'|| * lora_result * scaling keep both outputs for the magnitude's grad.
+                inv[f"{lin.name}.dora_base_result"] = t * f_out * cb
+                inv[f"{lin.name}.dora_lora_result"] = t * f_out * (cb if autocast else ab)
+                if lora.dropout > 0 and (
+                    setup.weight_dtype in ("int8", "nf4")
+                    or setup.weight_dtype != setup.compute_dtype
+                ):
+                    # With dropout peft recomputes F.linear(x, dequantised/cast W), which keeps
+                    # that weight copy for backward.
+                    inv[f"{lin.name}.dora_weight_copy"] = f_in * f_out * cb
     del lin_in, lin_out
 
     # Autocast keeps a compute-dtype copy of every float weight it casts, and the matmul keeps it

@@ -19,6 +19,7 @@ from __future__ import annotations
 from memplan.activations import (
     adapter_bytes,
     compute_bytes,
+    dense_dtype,
     eager_backward_peak_bytes_per_score,
     eager_forward_peak_bytes_per_score,
     eager_mask_bytes,
@@ -254,8 +255,8 @@ def _head_terms(setup: TrainingSetup) -> tuple[float, float, float]:
         saved += t * h * rd + t * h * (lb if setup.mixed_precision != "no" else rd)
     upcast: float = 0 if lb == 4 else 4
     autocast_head = 0.0
-    if setup.mixed_precision != "no" and setup.weight_dtype in ("float32", "float16", "bfloat16"):
-        if setup.weight_dtype != setup.compute_dtype:
+    if setup.mixed_precision != "no":
+        if dense_dtype(setup) != setup.compute_dtype:
             autocast_head = arch.vocab_size * h * lb  # compute-dtype copy of the LM head
     saved += autocast_head
     # Forward: logits, their fp32 copy and the log-softmax output are live together.
@@ -332,7 +333,18 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
     if setup.lora is None and arch.tie_word_embeddings and backward_end:
         # A tied embedding gets two gradients (LM head and lookup) summed at the very end.
         backward_end += 2 * arch.vocab_size * arch.hidden_size * trainable_dtype_bytes(setup)
-    backward = max(backward_start, backward_recompute, backward_end) + ddp_buckets
+    backward_late = 0.0
+    if setup.lora is None and setup.gradient_checkpointing:
+        # Full fine-tuning with checkpointing: the first layer is recomputed last, when every
+        # later layer's (and the head's) gradients already exist.
+        layer_grads = sum(lin.params for lin in arch.layer_linears()) + arch.norms_per_layer * (
+            arch.hidden_size
+        )
+        layer_grads_bytes = layer_grads * trainable_dtype_bytes(setup)
+        first_input = setup.tokens * arch.hidden_size * residual_bytes(setup)
+        backward_late = weights + states + grads - layer_grads_bytes + first_input + recompute
+        backward_late += head_saved
+    backward = max(backward_start, backward_recompute, backward_end, backward_late) + ddp_buckets
     optimizer = weights + grads + states + ddp_buckets + optimizer_step_temporaries(setup)
     phases = {"forward": forward, "backward": backward, "optimizer": optimizer}
     top = max(phases, key=lambda p: phases[p])

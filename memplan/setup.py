@@ -137,6 +137,9 @@ class TrainingSetup:
         return self.batch_size > 1 and not self.packed
 
     def __post_init__(self) -> None:
+        if self.kbit_upcast and self.weight_dtype in ("float16", "bfloat16"):
+            # prepare_model_for_kbit_training on an unquantised model casts every weight.
+            object.__setattr__(self, "weight_dtype", "float32")
         if self.batch_size < 1:
             raise ValueError(f"batch size must be >= 1, got {self.batch_size}")
         if self.seq_len < 1:
