@@ -187,10 +187,15 @@ def _register_unpadded_sdpa() -> str:
         **kwargs: Any,
     ) -> Any:
         kwargs["is_causal"] = True
+        # Flash soft-caps inside the kernel (Gemma 2); SDPA cannot, and the cap keeps no
+        # tensor of its own there, so it is dropped for the trace.
+        kwargs.pop("softcap", None)
         return sdpa_attention_forward(module, query, key, value, None, **kwargs)
 
-    AttentionInterface.register("memplan_unpadded_sdpa", unpadded_sdpa)
-    return "memplan_unpadded_sdpa"
+    # (no "sdpa" in the name: transformers would apply its SDPA support check, which Gemma 2
+    # fails although its flash_attention_2 path keeps the same tensors.)
+    AttentionInterface.register("memplan_unpadded_kernel", unpadded_sdpa)
+    return "memplan_unpadded_kernel"
 
 
 def _optimizer(setup: TrainingSetup, params: list[Any]) -> Any:
