@@ -13,8 +13,6 @@ if TYPE_CHECKING:
 
     from ..plan import Plan
 
-from memplan.verdict import COMFORT_HEADROOM as HEADROOM_WARN
-from memplan.verdict import REQUIRED_HEADROOM as HEADROOM_ERROR
 
 # The headroom rule is memplan's (memplan.verdict.judge), shared with `memplan estimate` and
 # costmodel's feasibility rows: derived from published measurements
@@ -49,7 +47,11 @@ def memory_verdict(plan: Plan) -> Verdict | None:
     data = memory_json(plan)
     if not data or data.get("capacity_gib") is None:
         return None
-    return judge(float(data.get("peak_gib") or 0.0) * GIB, float(data["capacity_gib"]))
+    return judge(
+        float(data.get("peak_gib") or 0.0) * GIB,
+        float(data["capacity_gib"]),
+        breakdown=dict(data.get("breakdown_gib") or {}),
+    )
 
 
 def biggest_terms(breakdown: dict[str, Any], n: int = 3) -> str:
@@ -63,8 +65,10 @@ class OutOfGpuMemory(Rule):
     """
     What it does:
     Compares memplan's peak estimate for one training step (weights, gradients, optimizer
-    states, activations, CUDA context) with the GPU memory of `compute.instance_type`, and
-    treats a step that leaves under 5% free as not fitting.
+    states, activations, CUDA context) with the GPU memory of `compute.instance_type` (or
+    `compute.gpu_memory_gib`), and treats a step as not fitting unless memplan's headroom rule
+    is met: 5% free plus 12% of the share of the peak that grows with tokens (derived from
+    published measurements, benchmarks/memplan/published.md).
 
     Why is this bad?
     The job pays for instance start-up, image pull and data download, then dies with
@@ -130,7 +134,7 @@ class OutOfGpuMemory(Rule):
         else:
             verdict = (
                 f"leaves only {free:.1%} of the {cap:.1f} GiB of {gpu} free, under the "
-                f"{HEADROOM_ERROR:.0%} that fragmentation and the longest batch need"
+                f"{judged.headroom:.0%} memplan's measured error needs"
             )
         yield self.finding(
             "training.per_device_train_batch_size",
@@ -147,8 +151,8 @@ class OutOfGpuMemory(Rule):
 class LowGpuMemoryHeadroom(Rule):
     """
     What it does:
-    Warns when memplan's peak estimate leaves between 5% and 10% of the GPU's memory free
-    (under 5%, PF401 reports the step as not fitting).
+    Warns when memplan's peak estimate meets its headroom rule by less than 5 points of the
+    GPU's memory (below the rule, PF401 reports the step as not fitting).
 
     Why is this bad?
     The estimate is for an average step; allocator fragmentation, the longest batch of the
@@ -167,7 +171,7 @@ class LowGpuMemoryHeadroom(Rule):
       per_device_train_batch_size: 1
       fp16: true
     data:
-      max_length: 1100
+      max_length: 900
     compute:
       provider: sagemaker
       instance_type: ml.g5.xlarge
@@ -186,7 +190,7 @@ class LowGpuMemoryHeadroom(Rule):
       fp16: true
       gradient_checkpointing: true
     data:
-      max_length: 1100
+      max_length: 900
     compute:
       provider: sagemaker
       instance_type: ml.g5.xlarge
@@ -199,7 +203,7 @@ class LowGpuMemoryHeadroom(Rule):
     id = "PF402"
     name = "low-gpu-memory-headroom"
     severity = Severity.WARNING
-    title = "Less than 10% of GPU memory left free"
+    title = "Little GPU memory left beyond memplan's headroom rule"
     fix = f"Lower the batch size or sequence length a notch; `{MEMPLAN_HINT}` shows options."
     source_url = "https://pytorch.org/docs/stable/notes/cuda.html#memory-management"
     requires = ("memory",)
@@ -214,6 +218,6 @@ class LowGpuMemoryHeadroom(Rule):
         yield self.finding(
             "training.per_device_train_batch_size",
             f"estimated peak {peak:.1f} GiB leaves {free:.1%} of {cap:.1f} GiB free "
-            f"(under {HEADROOM_WARN:.0%}); largest: {biggest_terms(mem.get('breakdown_gib') or {})}"
+            f"(under {judged.comfort:.0%}); largest: {biggest_terms(mem.get('breakdown_gib') or {})}"
             " GiB",
         )

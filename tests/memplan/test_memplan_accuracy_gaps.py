@@ -60,9 +60,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "eager-ckpt-4k": (
         "small",
-        dict(
-            seq_len=4096, attn_implementation="eager", lora=QV, gradient_checkpointing=True
-        ),
+        dict(seq_len=4096, attn_implementation="eager", lora=QV, gradient_checkpointing=True),
     ),
     # fp32 master weights + bf16 autocast + checkpointing: autocast's cast cache (-8% forward),
     # and the first layer's recompute on top of nearly all gradients (-4% backward).
