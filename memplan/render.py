@@ -37,7 +37,7 @@ def _bar(used: float, capacity: float, width: int = BAR_WIDTH) -> str:
     return f"[{colour}]" + "█" * filled + "[/]" + "░" * (width - filled)
 
 
-def plan_table(plan: MemoryPlan, title: str, headroom: float) -> Any:
+def plan_table(plan: MemoryPlan, title: str, headroom: float | None = None) -> Any:
     """A rich Table of the breakdown, the peak, the capacity and the verdict."""
     from rich.table import Table
 
@@ -105,12 +105,17 @@ def trace_table(result: TraceResult, analytic: MemoryPlan) -> Any:
     return table
 
 
-def suggestions_table(found: list[Suggestion], headroom: float) -> Any:
+def suggestions_table(found: list[Suggestion], headroom: float | None = None) -> Any:
     """The best settings that fit, with what changes and the peak of each."""
     from rich.table import Table
 
     table = Table(
-        title=f"settings that fit with {headroom:.0%} headroom (best first)", title_justify="left"
+        title=(
+            "settings that fit memplan's headroom rule (best first)"
+            if headroom is None
+            else f"settings that fit with {headroom:.0%} headroom (best first)"
+        ),
+        title_justify="left",
     )
     table.add_column("#", justify="right")
     table.add_column("change")

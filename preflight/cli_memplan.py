@@ -1,6 +1,6 @@
 """``memplan``: does one training step fit the GPU, with what margin, and what would fit.
 
-    memplan estimate SPEC [--trace] [--suggest] [--gpu NAME|GiB] [--headroom 0.05]
+    memplan estimate SPEC [--trace] [--suggest] [--gpu NAME|GiB] [--headroom F]
                           [--format rich|json]
 
 Exit codes as everywhere: 0 it fits with the headroom asked, 1 it does not, 2 the input could
@@ -68,13 +68,11 @@ def estimate(
 ) -> None:
     """Estimate the peak GPU memory of one training step of the job in SPEC."""
     import memplan
-    from memplan.verdict import REQUIRED_HEADROOM, judge
+    from memplan.verdict import judge
 
     from .memory import setup_from_spec
 
-    if headroom is None:
-        headroom = REQUIRED_HEADROOM
-    if not 0 <= headroom < 1:
+    if headroom is not None and not 0 <= headroom < 1:
         fail(f"--headroom must be in [0, 1), got {headroom:g}")
     if not spec.is_file():
         fail(f"{spec}: no such file")
@@ -105,7 +103,7 @@ def estimate(
         out: dict[str, Any] = {
             "spec": str(spec),
             "memory": plan.to_json(),
-            "headroom": headroom,
+            "headroom": round(judged.headroom, 4),
             "fits_with_headroom": ok,
             "verdict": judged.to_json(),
         }
@@ -174,7 +172,12 @@ def _trace_json(traced: Any, plan: Any) -> dict[str, Any]:
 
 
 def _render(
-    setup: Any, plan: Any, traced: Any, found: list[Any], headroom: float, do_suggest: bool
+    setup: Any,
+    plan: Any,
+    traced: Any,
+    found: list[Any],
+    headroom: float | None,
+    do_suggest: bool,
 ) -> None:
     from rich.console import Console
 
