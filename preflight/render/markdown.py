@@ -39,10 +39,13 @@ def render_markdown(report: Report, *, fail_on: Severity = Severity.ERROR) -> st
         lines.append("**Cost**: " + ", ".join(p for p in parts if p))
     if report.memory or report.cost:
         lines.append("")
-    if report.findings:
+    listed = report.listed()
+    if listed:
         lines += ["| | Rule | Where | Key | Message | Fix |", "|---|---|---|---|---|---|"]
-        for f in report.sorted_findings():
+        for f in listed:
             where = f"{f.file}:{f.line}" if f.line else (f.file or "")
+            if f.places:
+                where += " (checked from " + ", ".join(f.places) + ")"
             icon = "🔇" if f.silenced_by else ICONS[f.severity]
             lines.append(
                 f"| {icon} | `{f.rule}` | {_cell(where)} | `{_cell(f.field or '-')}` | "
@@ -50,4 +53,6 @@ def render_markdown(report: Report, *, fail_on: Severity = Severity.ERROR) -> st
             )
     else:
         lines.append("No findings.")
+    if report.silenced_line():
+        lines += ["", f"_{report.silenced_line()}_"]
     return "\n".join(lines) + "\n"

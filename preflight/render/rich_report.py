@@ -49,7 +49,7 @@ def _findings_table(report: Report) -> Table:
     table.add_column("rule", no_wrap=True)
     table.add_column("where", overflow="fold", max_width=28)
     table.add_column("message and fix", ratio=1, overflow="fold")
-    for f in report.sorted_findings():
+    for f in report.listed():
         label = Text(LABELS[f.severity], style=STYLES[f.severity])
         if f.silenced_by:
             label = Text("off", style="dim")
@@ -58,6 +58,8 @@ def _findings_table(report: Report) -> Table:
             where += f":{f.line}"
         if f.cell is not None:
             where += f" (cell {f.cell})"
+        if f.places:
+            where += "\nvia " + ", ".join(f.places)
         body = Text()
         if f.field:
             body.append(f.field, style="bold")
@@ -91,10 +93,12 @@ def report_renderable(report: Report, *, fail_on: Severity = Severity.ERROR) -> 
         parts.append(line)
     if report.cost:
         parts.append(_cost_line(report.cost))
-    if report.findings:
+    if report.listed():
         parts.append(_findings_table(report))
     else:
         parts.append(Text("No findings.", style="green"))
+    if report.silenced_line():
+        parts.append(Text(f"note: {report.silenced_line()}", style="dim"))
     skipped = [n for n in report.notes if n.startswith("skipped ")]
     others = [n for n in report.notes if not n.startswith("skipped ")]
     if skipped:
