@@ -209,6 +209,22 @@ def dequant_scratch_bytes(setup: TrainingSetup) -> int:
     return int(largest * compute_bytes(setup))
 
 
+_AFTER_ATTENTION = ("mlp", "gate_proj", "up_proj", "down_proj", "gate_up_proj", "down_in")
+_LATE_NORMS = ("post_attn_norm", "pre_ffn_norm", "post_ffn_norm")
+
+
+def after_attention_bytes(inv: dict[str, float]) -> float:
+    """What a layer saves after its attention (MLP, its LoRA, the later norms).
+
+    Backward frees those before it reaches the attention of the same layer.
+    """
+    return sum(
+        v
+        for k, v in inv.items()
+        if k.split(".")[0] in _AFTER_ATTENTION or k.split(".")[0] in _LATE_NORMS
+    )
+
+
 def autocast_cache_bytes(setup: TrainingSetup) -> int:
     """Weight casts autocast keeps until its context exits, beyond what backward saves.
 
@@ -320,7 +336,9 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
         bwd_peak = eager_backward_peak_bytes_per_score(setup)
         forward = max(forward, base + kept + cache + mask + scores * (fwd_peak - own))
         if setup.gradient_checkpointing:
-            recompute_attn = base + saved + recompute + mask
+            # Backward reaches attention after the MLP and the norms after it: their saved
+            # tensors are freed by then.
+            recompute_attn = base + saved + recompute - after_attention_bytes(inv) + mask
             recompute_attn += scores * (bwd_peak - eager_saved_bytes_per_score(setup))
             backward_recompute = max(backward_recompute + mask, recompute_attn)
         else:

@@ -8,7 +8,8 @@ returns and keeps a running sum of live storage bytes (a weak reference per stor
 it dies), so the peak is what the caching allocator would be asked for, before its rounding.
 
 Tracing a 7B model layer by layer would take minutes; decoder layers are identical, so the step
-is traced with 1 and 2 layers and every figure is extrapolated linearly to the real depth.
+is traced with 1 and 2 layers (2 and 4 where layers alternate sliding and full attention) and
+every figure is extrapolated linearly to the real depth.
 
 Known differences from a CUDA run, stated rather than hidden: the fake tensors live on the CPU
 device, so ``sdpa`` (and ``flash_attention_2``, traced as ``sdpa``) take the CPU flash kernel,
@@ -369,14 +370,25 @@ def _extrapolate(a: int, b: int, la: int, lb: int, target: int) -> int:
     return round(a + (target - la) * per_layer)
 
 
-def trace(setup: TrainingSetup, probe_layers: tuple[int, int] = (1, 2)) -> TraceResult:
+#: Model types whose layers alternate sliding-window and full attention: a 1-layer probe builds
+#: only the sliding mask, a 2-layer one both, and the extra mask would be extrapolated as if every
+#: layer added one. Their probes have 2 and 4 layers, so both hold one mask of each kind.
+_ALTERNATING = frozenset({"gemma2", "gemma3", "gemma3_text", "cohere2"})
+
+
+def default_probe_layers(setup: TrainingSetup) -> tuple[int, int]:
+    """The two probe depths that extrapolate linearly for this model."""
+    return (2, 4) if setup.arch.model_type in _ALTERNATING else (1, 2)
+
+
+def trace(setup: TrainingSetup, probe_layers: tuple[int, int] | None = None) -> TraceResult:
     """Trace ``setup`` with two shallow probes and extrapolate to the real number of layers.
 
     When the model has no more layers than the deeper probe, the model is traced whole.
     """
     started = time.perf_counter()
     n = setup.arch.num_hidden_layers
-    la, lb = probe_layers
+    la, lb = probe_layers or default_probe_layers(setup)
     if n <= lb:
         whole = probe(setup, n)
         probes = [whole]

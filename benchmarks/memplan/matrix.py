@@ -358,9 +358,7 @@ LONG: list[tuple[str, str, dict[str, Any]]] = [
     (
         "mistral-fp16-amp-bf16",
         "mistral-7b",
-        dict(
-            batch_size=2, seq_len=2048, weight_dtype="float16", mixed_precision="bf16", lora=QV
-        ),
+        dict(batch_size=2, seq_len=2048, weight_dtype="float16", mixed_precision="bf16", lora=QV),
     ),
     (
         "gemma2-9b-fa2-ckpt-8k",
@@ -380,6 +378,7 @@ LONG: list[tuple[str, str, dict[str, Any]]] = [
         dict(seq_len=4096, weight_dtype="bfloat16", lora=QV, gradient_checkpointing=True),
     ),
 ]
+
 
 def setups(long: bool = False) -> list[tuple[str, TrainingSetup]]:
     """The matrix as TrainingSetups (with ``long``, the long-context rows too)."""
