@@ -77,6 +77,7 @@ def check(
         if len(sources) == 1:
             report.memory = plan.memory.to_json() if plan.memory is not None else None
             report.cost = plan.cost
+            report.notes.extend(f"price: {w}" for w in (plan.cost or {}).get("price_warnings", []))
     report.findings = merge_sources(per_source)
     if len(sources) > 1:
         report.findings = collapse_not_checked(report.findings)

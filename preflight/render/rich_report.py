@@ -113,6 +113,15 @@ def report_renderable(report: Report, *, fail_on: Severity = Severity.ERROR) -> 
     return Group(Panel(Group(*parts), title=f"preflight · {report.spec}", title_align="left"))
 
 
+def _spot_range(cost: dict[str, Any]) -> str:
+    """`` ($97.99-$98.02 across the interruption band)`` when the band gives a range."""
+    rng = cost.get("spot_expected_usd_range")
+    if not rng or None in rng or rng[0] == rng[1]:
+        return ""
+    lo, hi = sorted(rng)
+    return f" (${lo:,.2f}-${hi:,.2f} across the interruption band)"
+
+
 def _cost_line(cost: dict[str, Any]) -> Text:
     line = Text("cost    ", style="bold")
     bits = []
@@ -121,7 +130,7 @@ def _cost_line(cost: dict[str, Any]) -> Text:
     if cost.get("on_demand_usd") is not None:
         bits.append(f"on-demand ${cost['on_demand_usd']:,.2f}")
     if cost.get("spot_expected_usd") is not None:
-        bits.append(f"spot (expected) ${cost['spot_expected_usd']:,.2f}")
+        bits.append(f"spot (expected) ${cost['spot_expected_usd']:,.2f}{_spot_range(cost)}")
     if cost.get("recommendation"):
         bits.append(f"→ {cost['recommendation']}")
     line.append(" · ".join(bits))
