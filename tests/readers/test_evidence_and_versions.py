@@ -8,7 +8,6 @@ TRL recipes in repos that pin an older transformers, notebooks that ``pip instal
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -131,13 +130,13 @@ def test_unsupported_formats_are_named_once_in_a_walk(tmp_path: Path) -> None:
     assert any(n.startswith("checked 1 files; 4 skipped") for n in notes)
 
 
-def test_vocab_json_is_skipped_by_shape_in_well_under_a_second(tmp_path: Path) -> None:
+def test_vocab_json_is_data_by_its_shape(tmp_path: Path) -> None:
+    """A tokenizer's vocab.json is classed by its shape before any positional parse (the time
+    it takes is measured in benchmarks/readers/file_times.json, not here)."""
     vocab = {f"tok{i}": i for i in range(60_000)} | {"learning_rate": 1, "output_dir": 2}
     path = _write(tmp_path / "vocab.json", json.dumps(vocab))
-    start = time.perf_counter()
     with pytest.raises(SpecError) as err:
         read_sources([path])
-    assert time.perf_counter() - start < 1.0
     assert "data, not a config" in err.value.issues[0].message
 
 
