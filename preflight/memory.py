@@ -89,7 +89,12 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
         optimizer = "adamw"
     batch = _positive_int(loaded, issues, "training.per_device_train_batch_size", tr, 8)
     accumulation = _positive_int(loaded, issues, "training.gradient_accumulation_steps", tr, 1)
-    seq = spec.data.max_length if spec.data and spec.data.max_length else DEFAULT_SEQ_LEN
+    seq = spec.data.max_length if spec.data and spec.data.max_length else None
+    if seq is None:
+        # TRL's configs truncate to their own max_length (SFTConfig: 1024) when none is stated
+        config_length = tr.get("max_length")
+        ok = isinstance(config_length, int) and not isinstance(config_length, bool)
+        seq = config_length if ok and config_length > 0 else DEFAULT_SEQ_LEN
     capacity, gpu, gpus_per_instance = _capacity(loaded, issues)
     compute = spec.compute
     distributed = compute.distributed if compute else "none"

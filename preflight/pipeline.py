@@ -50,11 +50,13 @@ def check(
     aws: bool = False,
     aws_session: Any = None,
     input_format: str | None = None,
+    versions: dict[str, str] | None = None,
 ) -> Report:
     """Check one or more sources and return one Report over all of them.
 
     ``target`` is a path (spec, and the other formats the readers know), a list of paths, or an
-    already loaded spec. Raises ``preflight.spec.SpecError`` when an input cannot be used.
+    already loaded spec; ``versions`` states the transformers/TRL versions (``--transformers``)
+    instead of the pins found in each source's repository. Raises ``preflight.spec.SpecError`` when an input cannot be used.
     """
     from .readers import read_sources_with_notes
 
@@ -62,9 +64,15 @@ def check(
     if isinstance(target, LoadedSpec):
         sources = [target]
         label = str(target.path)
+        if not target.versions:
+            from .readers.versions import attach_versions
+
+            attach_versions(target, versions)
     else:
         paths = [Path(p) for p in (target if isinstance(target, list) else [target])]
-        sources, walk_notes = read_sources_with_notes(paths, input_format=input_format)
+        sources, walk_notes = read_sources_with_notes(
+            paths, input_format=input_format, versions=versions
+        )
         label = ", ".join(str(p) for p in paths)
     report = Report(spec=label, files=[str(s.path) for s in sources], notes=list(walk_notes))
     per_source: list[tuple[str, list[Finding]]] = []
@@ -74,6 +82,7 @@ def check(
         per_source.append((str(loaded.path), check_plan(plan, aws=aws, aws_session=aws_session)))
         report.notes.extend(f"{loaded.path}: {n}" for n in loaded.notes)
         sagemaker_jobs += plan.has("sagemaker")
+        _record_versions(report, loaded)
         if len(sources) == 1:
             report.memory = plan.memory.to_json() if plan.memory is not None else None
             report.cost = plan.cost
@@ -90,6 +99,17 @@ def check(
             "run with --aws before launch"
         )
     return report
+
+
+def _record_versions(report: Report, loaded: LoadedSpec) -> None:
+    """The versions the fields were judged against: the first source's, and any that differ."""
+    found = {pkg: {"version": v, "why": why} for pkg, (v, why) in loaded.versions.items()}
+    if not report.versions:
+        report.versions = found
+    elif found != report.versions:
+        from .readers.versions import describe_versions
+
+        report.notes.append(f"{loaded.path}: judged for {describe_versions(loaded.versions)}")
 
 
 def merge_sources(per_source: list[tuple[str, list[Finding]]]) -> list[Finding]:

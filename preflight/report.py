@@ -20,6 +20,8 @@ class Report(BaseModel):
     memory: dict[str, Any] | None = None
     cost: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
+    versions: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Package -> {"version", "why"}: the releases whose fields the sources were judged against."""
     show_silenced: bool = False
     """List silenced and baselined findings too (``--show-silenced``); by default they are
     counted, not listed: after a baseline, the live findings are what a reader must see."""
@@ -86,6 +88,8 @@ class Report(BaseModel):
             out["files"] = self.files
         if self.notes:
             out["notes"] = self.notes
+        if self.versions:
+            out["versions"] = self.versions
         return out
 
     def digest(self) -> str:

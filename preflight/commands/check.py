@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -61,6 +62,21 @@ from ..render import Format
     type=click.Path(path_type=Path),
     help="Write the report here instead of stdout.",
 )
+@click.option(
+    "--transformers",
+    "transformers_version",
+    default=None,
+    metavar="VERSION",
+    help="The transformers version the job runs with (default: the repository's pins, else the "
+    "installed one); fields are judged against that release.",
+)
+@click.option(
+    "--trl",
+    "trl_version",
+    default=None,
+    metavar="VERSION",
+    help="The TRL version the job runs with (default: the repository's pins, else installed).",
+)
 def check(
     paths: tuple[Path, ...],
     fmt: str,
@@ -71,6 +87,8 @@ def check(
     input_format: str | None,
     show_silenced: bool,
     output: Path | None,
+    transformers_version: str | None = None,
+    trl_version: str | None = None,
 ) -> None:
     """Check job specs (and training configs, scripts, notebooks) before launch.
 
@@ -86,7 +104,18 @@ def check(
     from ..spec import SpecError
 
     try:
-        report = run_check(list(paths), aws=aws, input_format=input_format)
+        stated = {"transformers": transformers_version, "trl": trl_version}
+        for flag, value in stated.items():
+            if value is not None and not re.fullmatch(r"\d+(\.\d+){0,2}", value):
+                raise click.BadParameter(
+                    f"{value!r} is not a version like 4.56 or 4.56.2", param_hint=f"--{flag}"
+                )
+        report = run_check(
+            list(paths),
+            aws=aws,
+            input_format=input_format,
+            versions={k: v for k, v in stated.items() if v} or None,
+        )
         if baseline is not None:
             from ..baseline import apply_baseline
 

@@ -93,6 +93,11 @@ def report_renderable(report: Report, *, fail_on: Severity = Severity.ERROR) -> 
         parts.append(line)
     if report.cost:
         parts.append(_cost_line(report.cost))
+    if report.versions:
+        judged = ", ".join(
+            f"{pkg} {v['version']} ({v['why']})" for pkg, v in report.versions.items()
+        )
+        parts.append(Text(f"judged for  {judged}", style="dim"))
     if report.listed():
         parts.append(_findings_table(report))
     else:

@@ -448,10 +448,23 @@ class NoSigtermSave(Rule):
             return
         if bool(training_value(plan, "enable_jit_checkpoint", False)):
             return
+        from .arguments import fields_for
+
+        version, fields = fields_for(plan)
+        if "enable_jit_checkpoint" in fields:
+            yield self.finding(
+                "training.enable_jit_checkpoint",
+                f"this is {reason}, and nothing saves on SIGTERM: work since the last checkpoint "
+                "is lost when it is stopped (trainjob run adds a SIGTERM save)",
+            )
+            return
+        # the release the job runs with has no enable_jit_checkpoint: a fix that exists there
         yield self.finding(
             "training.enable_jit_checkpoint",
-            f"this is {reason}, and nothing saves on SIGTERM: work since the last checkpoint is "
-            "lost when it is stopped (trainjob run adds a SIGTERM save)",
+            f"this is {reason}, and nothing saves on SIGTERM in transformers {version}: work "
+            "since the last checkpoint is lost when it is stopped",
+            fix="Launch with trainjob (it adds a SIGTERM save), add a SIGTERM handler that calls "
+            "trainer.save_model(), or move to transformers >= 5.0 and set enable_jit_checkpoint.",
         )
 
 

@@ -46,6 +46,9 @@ class LoadedSpec:
     """Fields that class adds to TrainingArguments (read from its own field snapshot)."""
     key_files: dict[str, Path] = field(default_factory=dict)
     """Keys read from another file than ``path`` (an estimator's entry script), by dotted key."""
+    versions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Package (transformers, trl, peft) -> (version the source runs with, why that one); empty
+    means the installed packages (see ``preflight.readers.versions``)."""
 
     def issue(self, key: str, message: str) -> SpecIssue:
         """A SpecIssue about dotted ``key`` of this spec, at its line."""

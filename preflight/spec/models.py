@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel
 
 Dtype = Literal["float32", "float16", "bfloat16", "int8", "nf4"]
 Distributed = Literal["none", "ddp", "fsdp", "zero1", "zero2", "zero3"]
@@ -213,10 +213,21 @@ class TrainingSpec(RootModel[dict[str, Any]]):
     """
 
     root: dict[str, Any] = Field(default_factory=dict)
+    _config_defaults: dict[str, Any] = PrivateAttr(default_factory=dict)
+    """Defaults of the arguments class in use where they differ from TrainingArguments' (TRL's
+    SFTConfig turns gradient checkpointing on): set by the readers, read before Trainer's."""
 
     @property
     def values(self) -> dict[str, Any]:
         return self.root
+
+    def use_config_defaults(self, defaults: dict[str, Any]) -> None:
+        """Read unstated fields from ``defaults`` (the config class's own) before Trainer's."""
+        self._config_defaults = dict(defaults)
+
+    @property
+    def config_defaults(self) -> dict[str, Any]:
+        return dict(self._config_defaults)
 
     @property
     def stated(self) -> set[str]:
@@ -226,6 +237,8 @@ class TrainingSpec(RootModel[dict[str, Any]]):
         """The stated value, else TrainingArguments' default for ``name``, else ``default``."""
         if name in self.root:
             return self.root[name]
+        if name in self._config_defaults:
+            return self._config_defaults[name]
         from .defaults import trainer_default
 
         found, value = trainer_default(name)
