@@ -1,0 +1,119 @@
+"""Start the user's command with trainjob's hook in its environment, forward SIGTERM/SIGINT to
+its whole process group, wait out the grace window, and pass its exit code through.
+
+The child runs in a new session (its own process group), so a signal to the group reaches every
+rank torchrun or ``accelerate launch`` spawned, not only the launcher: each rank's Trainer gets
+the SIGTERM itself and saves. If the group has not exited ``grace_seconds`` after the first
+forwarded signal, it is killed (what SageMaker does at the end of its own window anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+INJECT_DIR = Path(__file__).resolve().parents[1] / "inject"
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds trainjob/
+
+
+def child_env(
+    options: dict[str, Any], report_dir: Path, base: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The child's environment: the hook first on PYTHONPATH, its options, the report folder.
+
+    trainjob's own folder goes last on PYTHONPATH, so the hook can import it even when the
+    command runs another interpreter of the same environment, and nothing of the user's is
+    shadowed.
+    """
+    env = dict(os.environ if base is None else base)
+    parts = [str(INJECT_DIR)]
+    parts += [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(PACKAGE_ROOT) not in parts:
+        parts.append(str(PACKAGE_ROOT))
+    env["PYTHONPATH"] = os.pathsep.join(parts)
+    env["TRAINJOB_EXEC_CONFIG"] = json.dumps(options)
+    env["TRAINJOB_EXEC_REPORT_DIR"] = str(report_dir)
+    return env
+
+
+class Forwarder:
+    """Forward SIGTERM/SIGINT to a process group; kill the group when the grace window ends."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], grace_seconds: float) -> None:
+        self.proc = proc
+        self.grace_seconds = grace_seconds
+        self.first_signal: int | None = None
+        self.killed = False
+        self._previous: dict[int, Any] = {}
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> Forwarder:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self._send(signum)
+        if self.first_signal is None:
+            self.first_signal = signum
+            self._timer = threading.Timer(self.grace_seconds, self._kill)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _send(self, signum: int) -> None:
+        try:
+            os.killpg(self.proc.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def _kill(self) -> None:
+        if self.proc.poll() is None:
+            self.killed = True
+            self._send(signal.SIGKILL)
+
+
+def run_child(
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    grace_seconds: float,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> tuple[int, Forwarder]:
+    """Run ``argv`` to the end; its exit code (128+N when a signal N ended it)."""
+    proc = subprocess.Popen(argv, env=env, start_new_session=True)
+    with Forwarder(proc, grace_seconds) as forwarder:
+        if on_start is not None:
+            on_start(proc)
+        while True:
+            try:
+                code = proc.wait()
+                break
+            except KeyboardInterrupt:  # pragma: no cover - SIGINT is handled above
+                continue
+        # Ranks the launcher left behind (it died first) must not train on unseen.
+        if forwarder.first_signal is not None:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and _group_alive(proc.pid):
+                time.sleep(0.1)
+    return (128 - code if code < 0 else code), forwarder
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
