@@ -196,7 +196,10 @@ def _enable_sigterm_save(trainer: Any, protection: Protection) -> None:
         protection.sigterm_step = step
         folder = protection.output_dir / f"checkpoint-{step}"
         guard = protection.guard
-        if folder.is_dir() and validate_checkpoint(folder, require_optimizer=guard.require_optimizer).valid:
+        if (
+            folder.is_dir()
+            and validate_checkpoint(folder, require_optimizer=guard.require_optimizer).valid
+        ):
             manager.is_checkpoint_requested = False
             log.info("SIGTERM: %s already saved and valid; stopping without re-saving", folder.name)
             return
@@ -262,7 +265,9 @@ def _wrap_train(trainer: Any, protection: Protection, **how: bool) -> None:
         error: BaseException | None = None
         try:
             result = original(chosen, *a, **kw)
-            protection.outcome = "stopped" if protection.sigterm_step is not None else "completed"
+            state = trainer.state
+            stopped = protection.sigterm_step is not None and state.global_step < state.max_steps
+            protection.outcome = "stopped" if stopped else "completed"
             return result
         except BaseException as exc:
             error = exc
@@ -363,7 +368,9 @@ def _final_save(trainer: Any, protection: Protection, error: BaseException | Non
                 encoding="utf-8",
             )
             protection.final_dir = target
-            log.info("trainjob: final model saved to %s (step %d)", target, trainer.state.global_step)
+            log.info(
+                "trainjob: final model saved to %s (step %d)", target, trainer.state.global_step
+            )
     except Exception as exc:  # the original error, if any, is what the user must see
         log.error("trainjob: could not save the final model to %s: %s", target, exc)
 

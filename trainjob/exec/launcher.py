@@ -93,7 +93,7 @@ def run_child(
     on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int, Forwarder]:
     """Run ``argv`` to the end; its exit code (128+N when a signal N ended it)."""
-    proc = subprocess.Popen(argv, env=env, start_new_session=True)
+    proc = subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=_die_with_parent)
     with Forwarder(proc, grace_seconds) as forwarder:
         if on_start is not None:
             on_start(proc)
@@ -109,6 +109,17 @@ def run_child(
             while time.monotonic() < deadline and _group_alive(proc.pid):
                 time.sleep(0.1)
     return (128 - code if code < 0 else code), forwarder
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM (and so saves) if ``trainjob exec`` itself is killed."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _group_alive(pgid: int) -> bool:

@@ -35,7 +35,9 @@ def _chain() -> None:
             continue
         candidate = folder / "sitecustomize.py"
         if candidate.is_file():
-            spec = importlib.util.spec_from_file_location("_trainjob_chained_sitecustomize", candidate)
+            spec = importlib.util.spec_from_file_location(
+                "_trainjob_chained_sitecustomize", candidate
+            )
             if spec is not None and spec.loader is not None:
                 module = importlib.util.module_from_spec(spec)
                 try:
