@@ -48,6 +48,11 @@ import click
 @click.option(
     "--no-final-save", is_flag=True, help="Do not save the model to OUTPUT_DIR/final-model."
 )
+@click.option(
+    "--allow-mismatch",
+    is_flag=True,
+    help="Resume even if batch size, world size, max steps or data length differ from the checkpoint's.",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, required=True)
 def exec_(
     force: bool,
@@ -58,6 +63,7 @@ def exec_(
     canary_minutes: float,
     grace_seconds: float,
     no_final_save: bool,
+    allow_mismatch: bool,
     args: tuple[str, ...],
 ) -> None:
     """Run your own training command with trainjob's safety in every Trainer it creates.
@@ -91,6 +97,7 @@ def exec_(
         canary_minutes=canary_minutes or None,
         grace_seconds=grace_seconds,
         final_save=not no_final_save,
+        allow_mismatch=allow_mismatch,
     )
     log = logging.getLogger("trainjob")
     try:

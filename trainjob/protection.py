@@ -88,13 +88,16 @@ def protect(
     final_save: bool = True,
     exit_on_stop: bool = True,
     watchdog_poll_seconds: float = 30.0,
+    allow_mismatch: bool = False,
 ) -> Protection:
     """Add trainjob's checkpoint guard, SIGTERM save, validated resume and final save to
     ``trainer`` (a ``transformers.Trainer`` or any subclass, TRL's included). Idempotent.
 
     ``output_dir`` overrides ``trainer.args.output_dir`` (``trainjob exec --output-dir``: on
     SageMaker the synced checkpoint dir). ``resume=False`` leaves ``train()``'s
-    ``resume_from_checkpoint`` to the caller, validated only when given.
+    ``resume_from_checkpoint`` to the caller, validated only when given. A checkpoint recorded
+    under another batch size, world size, max_steps or dataset length is not resumed (exit 1)
+    unless ``allow_mismatch``: Trainer would silently change the job.
     """
     existing = getattr(trainer, ATTR, None)
     if existing is not None:
@@ -137,7 +140,12 @@ def protect(
     trainer.add_callback(guard)
     _enable_sigterm_save(trainer, protection)
     _wrap_train(
-        trainer, protection, resume=resume, final_save=final_save, exit_on_stop=exit_on_stop
+        trainer,
+        protection,
+        resume=resume,
+        final_save=final_save,
+        exit_on_stop=exit_on_stop,
+        allow_mismatch=allow_mismatch,
     )
     _report(protection, "protected")
     return protection
@@ -261,7 +269,13 @@ def _wrap_train(trainer: Any, protection: Protection, **how: bool) -> None:
     original = trainer.train
 
     def train(resume_from_checkpoint: str | bool | None = None, *a: Any, **kw: Any) -> Any:
-        chosen = choose_resume(trainer, protection, resume_from_checkpoint, auto=how["resume"])
+        chosen = choose_resume(
+            trainer,
+            protection,
+            resume_from_checkpoint,
+            auto=how["resume"],
+            allow_mismatch=how["allow_mismatch"],
+        )
         error: BaseException | None = None
         try:
             result = original(chosen, *a, **kw)
@@ -290,7 +304,12 @@ def _wrap_train(trainer: Any, protection: Protection, **how: bool) -> None:
 
 
 def choose_resume(
-    trainer: Any, protection: Protection, asked: str | bool | None, *, auto: bool
+    trainer: Any,
+    protection: Protection,
+    asked: str | bool | None,
+    *,
+    auto: bool,
+    allow_mismatch: bool = False,
 ) -> str | None:
     """The checkpoint ``train()`` resumes from: the newest valid one (broken ones moved aside).
 
@@ -330,16 +349,54 @@ def choose_resume(
             if point.quarantined:
                 manifest.save()
             decided = str(point.checkpoint.path) if point.checkpoint else None
+        if decided is not None:
+            changed = plan_changes(protection, Path(decided).name)
+            if changed and not allow_mismatch:
+                log.error(
+                    "trainjob: %s was trained under a different plan: %s. Resuming would "
+                    "silently change the job (Trainer does not check). Restore the settings, use "
+                    "a new output_dir, or pass --allow-mismatch (protect(allow_mismatch=True)).",
+                    decided,
+                    "; ".join(changed),
+                )
+                decided = REFUSED
+            elif changed:
+                log.warning("trainjob: resuming although the job changed: %s", "; ".join(changed))
     if _distributed():
         import torch.distributed as dist
 
         box: list[str | None] = [decided]
         dist.broadcast_object_list(box, src=0)
         decided = box[0]
+    if decided == REFUSED:
+        raise SystemExit(1)
     if decided is not None:
         protection.resumed_from = Path(decided).name
         log.info("trainjob: resuming from %s (newest valid checkpoint)", decided)
     return decided
+
+
+REFUSED = "\0refused"
+MISMATCH_KEYS = (
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "world_size",
+    "max_steps",
+    "num_train_epochs",
+    "num_examples",
+)
+
+
+def plan_changes(protection: Protection, checkpoint: str) -> list[str]:
+    """``key: before -> now`` for each plan fact that differs from the checkpoint's record."""
+    entry = protection.guard.manifest.entry(checkpoint) or {}
+    before = entry.get("plan") or {}
+    now = protection.guard.plan
+    return [
+        f"{k}: {before[k]!r} -> {now.get(k)!r}"
+        for k in MISMATCH_KEYS
+        if k in before and before[k] is not None and before[k] != now.get(k)
+    ]
 
 
 def _final_save(trainer: Any, protection: Protection, error: BaseException | None) -> None:

@@ -46,6 +46,7 @@ class ExecOptions:
     grace_seconds: float = 120.0
     final_save: bool = True
     watchdog_poll_seconds: float = 30.0
+    allow_mismatch: bool = False
 
     def protect_options(self) -> dict[str, Any]:
         return {
@@ -54,6 +55,7 @@ class ExecOptions:
             "canary_minutes": self.canary_minutes,
             "final_save": self.final_save,
             "watchdog_poll_seconds": self.watchdog_poll_seconds,
+            "allow_mismatch": self.allow_mismatch,
         }
 
 
