@@ -12,6 +12,19 @@ from pathlib import Path
 import click
 
 
+def split_spec(words: list[str]) -> tuple[list[str], Path | None]:
+    """(the command, SPEC or None). click has already eaten a leading ``--``; a ``--`` after the
+    first word means that word was SPEC (``trainjob exec job.yaml -- python train.py``); any
+    later ``--`` belongs to the command."""
+    if len(words) >= 2 and words[1] == "--" and not words[0].startswith("-"):
+        if not words[2:]:
+            raise click.UsageError("no command after --")
+        return words[2:], Path(words[0])
+    if words and words[0] == "--":
+        return words[1:], None
+    return words, None
+
+
 @click.command(
     "exec",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
@@ -78,14 +91,7 @@ def exec_(
     from .exec import ExecOptions, exec_command, summary_lines
     from .logs import setup_console_logging
 
-    words = list(args)
-    spec: Path | None = None
-    if "--" in words:
-        cut = words.index("--")
-        before, words = words[:cut], words[cut + 1 :]
-        if len(before) > 1:
-            raise click.UsageError(f"one SPEC at most before --, got {' '.join(before)}")
-        spec = Path(before[0]) if before else None
+    words, spec = split_spec(list(args))
     setup_console_logging(live=False)
     options = ExecOptions(
         spec=spec,

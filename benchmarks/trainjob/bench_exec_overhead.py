@@ -115,18 +115,26 @@ def callback_cost(model: Any, tok: Any, data: Any, work: Path, n: int = 20000) -
 
 
 def hook_startup(repeats: int = 5) -> dict[str, float]:
-    """Wall seconds of ``python -c 'import transformers.trainer'``, without and with the hook."""
+    """CPU seconds (user + system, of the child) of ``python -c 'import transformers.trainer'``,
+    without and with the hook; CPU time, not wall time, so other load on the box does not count."""
+    import resource
+
     from trainjob.exec.launcher import child_env
 
     code = [sys.executable, "-c", "import transformers.trainer"]
     out: dict[str, list[float]] = {"plain": [], "hooked": []}
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
     with tempfile.TemporaryDirectory() as tmp:
         envs = {"plain": dict(os.environ), "hooked": child_env({}, Path(tmp))}
         for _ in range(repeats):
             for arm, env in envs.items():
-                started = time.perf_counter()
+                before = children_cpu()
                 subprocess.run(code, env=env, check=True, capture_output=True)
-                out[arm].append(time.perf_counter() - started)
+                out[arm].append(children_cpu() - before)
     return {k: round(statistics.median(v), 3) for k, v in out.items()}
 
 
@@ -209,8 +217,8 @@ def main() -> None:
         "callbacks' cost is the same. Under torchrun/accelerate the synced stop adds one 1-element "
         "all_reduce per step (not measured here: the box runs one process).",
         "",
-        f"Start-up of `import transformers.trainer`: {startup['plain']} s plain, "
-        f"{startup['hooked']} s with the exec hook (median of 5; once per process).",
+        f"Start-up of `import transformers.trainer`: {startup['plain']} s CPU plain, "
+        f"{startup['hooked']} s CPU with the exec hook (median of 5; once per process).",
         f"Load average at the end: {os.getloadavg()[0]:.1f} on 2 cores (shared machine).",
         "",
     ]

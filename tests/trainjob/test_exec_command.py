@@ -100,3 +100,18 @@ def test_the_hook_runs_the_sitecustomize_it_shadows(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.split() == ["yes", "_Finder"], done.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "command", "spec"),
+    [
+        (["python", "train.py"], ["python", "train.py"], None),
+        (["job.yaml", "--", "python", "train.py"], ["python", "train.py"], "job.yaml"),
+        (["python", "train.py", "--", "x"], ["python", "train.py", "--", "x"], None),
+        (["--", "python", "train.py"], ["python", "train.py"], None),
+    ],
+)
+def test_split_spec(words: list[str], command: list[str], spec: str | None) -> None:
+    from trainjob.cli_exec import split_spec
+
+    assert split_spec(words) == (command, Path(spec) if spec else None)
