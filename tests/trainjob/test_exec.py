@@ -230,6 +230,7 @@ def test_accelerate_two_cpu_processes_sigterm_resume_bit_exact(
     # torchrun reports its own SIGTERM as a failure (1); both ranks saved the same step first
     assert proc.returncode != 0
     assert text.count("stopped on SIGTERM at step") == 2, text[-3000:]
+    assert "got signal: 15" not in text  # torchrun itself was spared: its 30 s cut-off never ran
     assert "USER SCRIPT DONE" not in text
     saved = [
         n

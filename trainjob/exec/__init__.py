@@ -71,6 +71,18 @@ class ExecResult:
     killed: bool = False
 
 
+def launches_ranks(argv: list[str]) -> bool:
+    """True for torchrun / ``accelerate launch`` (also as ``python -m``), whose own SIGTERM
+    handling would cut the ranks' save short."""
+    from .command import command_files
+
+    if command_files(argv).kind in ("accelerate", "torchrun"):
+        return True
+    return any(
+        m in argv[1:3] for m in ("torch.distributed.run", "accelerate.commands.launch", "torchrun")
+    )
+
+
 def gate_sources(argv: list[str], options: ExecOptions) -> list[str]:
     """Run the preflight gate on SPEC or on the command's files; the files it read."""
     from preflight.readers import read_file
@@ -107,7 +119,12 @@ def exec_command(argv: list[str], options: ExecOptions) -> ExecResult:
         report_dir = Path(tmp)
         env = child_env(options.protect_options(), report_dir)
         try:
-            code, forwarder = run_child(argv, env, grace_seconds=options.grace_seconds)
+            code, forwarder = run_child(
+                argv,
+                env,
+                grace_seconds=options.grace_seconds,
+                spare_launcher=launches_ranks(argv),
+            )
         except FileNotFoundError:
             raise TrainjobError(f"trainjob exec: {argv[0]}: command not found") from None
         except PermissionError:

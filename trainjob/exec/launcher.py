@@ -1,10 +1,12 @@
 """Start the user's command with trainjob's hook in its environment, forward SIGTERM/SIGINT to
 its whole process group, wait out the grace window, and pass its exit code through.
 
-The child runs in a new session (its own process group), so a signal to the group reaches every
-rank torchrun or ``accelerate launch`` spawned, not only the launcher: each rank's Trainer gets
-the SIGTERM itself and saves. If the group has not exited ``grace_seconds`` after the first
-forwarded signal, it is killed (what SageMaker does at the end of its own window anyway).
+The child runs in a new session (its own process group); a forwarded signal goes to that group
+and to every descendant (torchrun puts each rank in a session of its own), so each rank's Trainer
+gets the SIGTERM itself and saves. Under torchrun/``accelerate launch`` the launcher itself is
+spared: it would give the ranks only 30 s before killing them. If the command has not exited
+``grace_seconds`` after the first forwarded signal, all of it is killed (what SageMaker does at
+the end of its own window anyway).
 """
 
 from __future__ import annotations
@@ -46,9 +48,12 @@ def child_env(
 class Forwarder:
     """Forward SIGTERM/SIGINT to a process group; kill the group when the grace window ends."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], grace_seconds: float) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], grace_seconds: float, *, spare_launcher: bool = False
+    ) -> None:
         self.proc = proc
         self.grace_seconds = grace_seconds
+        self.spare_launcher = spare_launcher
         self.first_signal: int | None = None
         self.killed = False
         self._previous: dict[int, Any] = {}
@@ -74,10 +79,25 @@ class Forwarder:
             self._timer.start()
 
     def _send(self, signum: int) -> None:
-        try:
-            os.killpg(self.proc.pid, signum)
-        except ProcessLookupError:
-            pass
+        # torchrun starts each rank in a session of its own, so the group does not reach them:
+        # they are found as the command's descendants.
+        below = descendants(self.proc.pid)
+        if self.spare_launcher and signum != signal.SIGKILL and below:
+            # torchrun (and accelerate launch, which runs it) answers its own SIGTERM by giving
+            # the ranks 30 s and then SIGKILL: the ranks get the signal, the launcher does not,
+            # so they have the whole grace window; it exits when they do.
+            targets = below
+        else:
+            targets = below
+            try:
+                os.killpg(self.proc.pid, signum)
+            except ProcessLookupError:
+                pass
+        for pid in targets:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
 
     def _kill(self) -> None:
         if self.proc.poll() is None:
@@ -85,16 +105,37 @@ class Forwarder:
             self._send(signal.SIGKILL)
 
 
+def descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (Linux ``/proc``; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    out: list[int] = []
+    todo = list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
 def run_child(
     argv: list[str],
     env: dict[str, str],
     *,
     grace_seconds: float,
+    spare_launcher: bool = False,
     on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int, Forwarder]:
     """Run ``argv`` to the end; its exit code (128+N when a signal N ended it)."""
     proc = subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=_die_with_parent)
-    with Forwarder(proc, grace_seconds) as forwarder:
+    with Forwarder(proc, grace_seconds, spare_launcher=spare_launcher) as forwarder:
         if on_start is not None:
             on_start(proc)
         while True:
