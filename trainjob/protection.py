@@ -243,14 +243,26 @@ def _synced_stop_callback(manager: Any, protection: Protection) -> Any:
     from transformers import TrainerCallback
 
     class _SyncedStop(TrainerCallback):  # type: ignore[misc]
+        """One 1-element all_reduce per step end, and only with several ranks."""
+
+        flag: Any = None
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.flag = None
+            if _distributed():
+                import torch
+                import torch.distributed as dist
+
+                device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+                self.flag = torch.zeros(1, dtype=torch.int32, device=device)
+
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            if not _distributed():
+            flag = self.flag
+            if flag is None:
                 return
-            import torch
             import torch.distributed as dist
 
-            device = "cuda" if dist.get_backend() == "nccl" else "cpu"
-            flag = torch.tensor([1 if protection.local_request else 0], device=device)
+            flag.fill_(1 if protection.local_request else 0)
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
             if int(flag.item()):
                 protection.local_request = True
