@@ -147,8 +147,34 @@ def protect(
         exit_on_stop=exit_on_stop,
         allow_mismatch=allow_mismatch,
     )
+    if _rank() == 0:
+        _record_gate(guard.manifest)
     _report(protection, "protected")
     return protection
+
+
+def _record_gate(manifest: Any) -> None:
+    """Keep what ``trainjob exec``'s preflight gate found (and any --force reason) with the
+    checkpoints, as ``trainjob run`` keeps it in its run record."""
+    raw = os.environ.get("TRAINJOB_EXEC_GATE")
+    if not raw:
+        return
+    try:
+        gated = json.loads(raw)
+    except ValueError:
+        return
+    for row in gated if isinstance(gated, list) else []:
+        text = (
+            f"trainjob exec gate: {row.get('source')}: {row.get('errors')} error(s), "
+            f"{row.get('warnings')} warning(s), report {str(row.get('report_sha256'))[:16]}"
+        )
+        if row.get("forced"):
+            text += f"; FORCED past {row.get('overridden_errors')}: {row.get('reason')}"
+        manifest.event(text)
+    try:
+        manifest.save()
+    except OSError as exc:
+        log.warning("trainjob: could not update the manifest: %s", exc)
 
 
 def plan_of(trainer: Any) -> dict[str, Any]:
@@ -290,7 +316,10 @@ def _wrap_train(trainer: Any, protection: Protection, **how: bool) -> None:
         )
         error: BaseException | None = None
         try:
-            result = original(chosen, *a, **kw)
+            if chosen is not None and _at_the_end(trainer, chosen):
+                result = _load_finished(trainer, chosen)
+            else:
+                result = original(chosen, *a, **kw)
             state = trainer.state
             stopped = protection.sigterm_step is not None and state.global_step < state.max_steps
             protection.outcome = "stopped" if stopped else "completed"
@@ -386,6 +415,25 @@ def choose_resume(
         protection.resumed_from = Path(decided).name
         log.info("trainjob: resuming from %s (newest valid checkpoint)", decided)
     return decided
+
+
+def _at_the_end(trainer: Any, checkpoint: str) -> bool:
+    """True when the checkpoint already holds the last step of a ``max_steps`` job."""
+    max_steps = int(getattr(trainer.args, "max_steps", -1) or -1)
+    step = int(Path(checkpoint).name.rsplit("-", 1)[1])
+    return max_steps > 0 and step >= max_steps
+
+
+def _load_finished(trainer: Any, checkpoint: str) -> Any:
+    """Resumed at max_steps, Trainer would train one step more (and write checkpoint-N+1); the
+    finished checkpoint is loaded instead, so the rest of the script sees the trained model."""
+    from transformers import TrainerState
+    from transformers.trainer_utils import TrainOutput
+
+    log.info("trainjob: %s is already at max_steps: nothing left to train", Path(checkpoint).name)
+    trainer._load_from_checkpoint(checkpoint)
+    trainer.state = TrainerState.load_from_json(str(Path(checkpoint) / "trainer_state.json"))
+    return TrainOutput(trainer.state.global_step, 0.0, {})
 
 
 REFUSED = "\0refused"

@@ -166,7 +166,7 @@ def test_sft_killed_by_sigterm_and_sigkill_resumes_bit_exact(assets: Path, tmp_p
     out = tmp_path / "run"
     # 1. SIGTERM to trainjob exec at a random instant after training began: forwarded, saved,
     #    validated, recorded; the user's script does not go on as if training had finished.
-    proc = start(exec_argv(sys.executable, *sft(assets, out, steps, "--sleep", "0.2")))
+    proc = start(exec_argv(sys.executable, *sft(assets, out, steps, "--sleep", "0.2"), gate=True))
     wait_for_new_checkpoint(out, set(), proc)
     time.sleep(rng.uniform(0.0, 1.5))
     proc.send_signal(signal.SIGTERM)
@@ -178,6 +178,8 @@ def test_sft_killed_by_sigterm_and_sigkill_resumes_bit_exact(assets: Path, tmp_p
     sigterm = [n for n, e in manifest["checkpoints"].items() if e.get("kind") == "sigterm"]
     assert len(sigterm) == 1 and (out / sigterm[0]).is_dir()
     assert int(sigterm[0].split("-")[1]) < steps
+    gate = [e["text"] for e in manifest["events"] if "trainjob exec gate" in e["text"]]
+    assert gate and f"{SFT}: 0 error(s)" in gate[0]  # preflight read the script first
 
     # 2. SIGKILL of everything at a random instant after the resumed run wrote a checkpoint.
     before = checkpoints(out)

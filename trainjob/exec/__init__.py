@@ -64,7 +64,7 @@ class ExecResult:
     """How the command ended and what was protected in it."""
 
     exit_code: int
-    gated: list[str] = field(default_factory=list)
+    gated: list[dict[str, Any]] = field(default_factory=list)
     protected: list[dict[str, Any]] = field(default_factory=list)
     trained: list[dict[str, Any]] = field(default_factory=list)
     signal: int | None = None
@@ -83,8 +83,8 @@ def launches_ranks(argv: list[str]) -> bool:
     )
 
 
-def gate_sources(argv: list[str], options: ExecOptions) -> list[str]:
-    """Run the preflight gate on SPEC or on the command's files; the files it read."""
+def gate_sources(argv: list[str], options: ExecOptions) -> list[dict[str, Any]]:
+    """Run the preflight gate on SPEC or on the command's files; what it found, per file."""
     from preflight.readers import read_file
 
     from ..gate import run_gate
@@ -101,11 +101,14 @@ def gate_sources(argv: list[str], options: ExecOptions) -> list[str]:
             "(pass the spec: trainjob exec SPEC -- ...)"
         )
         return []
+    out = []
     for path in sources:
         loaded = read_file(path)
-        run_gate(loaded, force=options.force, reason=options.reason)
-        log.info("preflight: %s checked, no errors", path)
-    return [str(p) for p in sources]
+        result = run_gate(loaded, force=options.force, reason=options.reason)
+        if not result.forced:
+            log.info("preflight: %s checked, no errors", path)
+        out.append({"source": str(path), **result.to_json()})
+    return out
 
 
 def exec_command(argv: list[str], options: ExecOptions) -> ExecResult:
@@ -118,6 +121,7 @@ def exec_command(argv: list[str], options: ExecOptions) -> ExecResult:
     with tempfile.TemporaryDirectory(prefix="trainjob-exec-") as tmp:
         report_dir = Path(tmp)
         env = child_env(options.protect_options(), report_dir)
+        env["TRAINJOB_EXEC_GATE"] = json.dumps(gated)
         try:
             code, forwarder = run_child(
                 argv,
