@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from trainjob_helpers import DATA, REPO, offline_env
@@ -149,6 +151,21 @@ def assert_same_adapter(a: Path, b: Path, why: str) -> None:
     assert not diff, f"{why}: adapters differ (max abs diff per tensor {diff}); seed {SEED}"
 
 
+def stopped_at(text: str, manifest: dict[str, Any], out: Path) -> str:
+    """The checkpoint a SIGTERM stop left: saved on SIGTERM, or (when the signal came right after
+    a periodic save of that very step) the valid one already there, which is not rewritten."""
+    steps = {int(m) for m in re.findall(r"stopped on SIGTERM at step (\d+)", text)}
+    assert len(steps) == 1, text[-3000:]  # every rank stopped at the same step
+    name = f"checkpoint-{steps.pop()}"
+    entry = manifest["checkpoints"].get(name, {})
+    assert entry.get("status") == "valid" and (out / name).is_dir(), text[-3000:]
+    if entry.get("kind") == "sigterm":
+        assert f"CHECKPOINT SAVED: {out / name} (on SIGTERM)" in text
+    else:
+        assert f"SIGTERM: {name} already saved and valid; stopping without re-saving" in text
+    return name
+
+
 def checkpoints(out: Path) -> set[str]:
     return {p.name for p in out.glob("checkpoint-*")}
 
@@ -173,10 +190,8 @@ def test_sft_killed_by_sigterm_and_sigkill_resumes_bit_exact(assets: Path, tmp_p
     text = proc.communicate(timeout=120)[0]
     assert proc.returncode == 143, text[-3000:]
     assert "USER SCRIPT DONE" not in text
-    assert "(on SIGTERM)" in text, text[-3000:]
     manifest = json.loads((out / "trainjob-manifest.json").read_text())
-    sigterm = [n for n, e in manifest["checkpoints"].items() if e.get("kind") == "sigterm"]
-    assert len(sigterm) == 1 and (out / sigterm[0]).is_dir()
+    sigterm = [stopped_at(text, manifest, out)]
     assert int(sigterm[0].split("-")[1]) < steps
     gate = [e["text"] for e in manifest["events"] if "trainjob exec gate" in e["text"]]
     assert gate and f"{SFT}: 0 error(s)" in gate[0]  # preflight read the script first
@@ -234,12 +249,7 @@ def test_accelerate_two_cpu_processes_sigterm_resume_bit_exact(
     assert text.count("stopped on SIGTERM at step") == 2, text[-3000:]
     assert "got signal: 15" not in text  # torchrun itself was spared: its 30 s cut-off never ran
     assert "USER SCRIPT DONE" not in text
-    saved = [
-        n
-        for n, e in json.loads((out / "trainjob-manifest.json").read_text())["checkpoints"].items()
-        if e.get("kind") == "sigterm"
-    ]
-    assert len(saved) == 1
+    saved = [stopped_at(text, json.loads((out / "trainjob-manifest.json").read_text()), out)]
 
     done = run(exec_argv(sys.executable, *ACCELERATE, *sft(assets, out, steps)))
     assert done.returncode == 0, done.stderr[-3000:]
