@@ -13,6 +13,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from memplan.architecture import Architecture
+from memplan.inventory import Module
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,52 @@ def _matches(module_name: str, target: str) -> bool:
 
 def lora_target_names(arch: Architecture) -> list[str]:
     """Module names LoRA can target in this architecture (for messages and suggestions)."""
+    if arch.inventory is not None:
+        mods = arch.inventory.of_kind("linear", "embedding")
+        return list(dict.fromkeys(m.short for m in mods))
     return [lin.name for lin in arch.layer_linears()] + ["lm_head", "embed_tokens"]
+
+
+def _inventory_targets(arch: Architecture, targets: tuple[str, ...]) -> list[Module]:
+    """The inventory modules peft's LoRA would wrap for ``targets`` (same matching rules).
+
+    ``all-linear`` is every linear layer but the output layer (peft's
+    ``_maybe_include_all_linear_layers``); a name matches a module whose dotted name is it or
+    ends with ``"." + name``. A target that names a module peft cannot wrap (a router, fused
+    experts, a norm) is an error, as it is in peft.
+    """
+    assert arch.inventory is not None
+    mods = arch.inventory.modules
+    if "all-linear" in targets:
+        return [m for m in mods if m.kind == "linear" and not m.output]
+    chosen: list[Module] = []
+    unmatched: list[str] = []
+    unsupported: list[str] = []
+    for target in targets:
+        hit = [m for m in mods if _matches(m.example, target) or _matches(m.name, target)]
+        if not hit:
+            unmatched.append(target)
+            continue
+        bad = [m for m in hit if m.kind not in ("linear", "embedding")]
+        if bad:
+            unsupported.extend(f"{target!r} ({m.cls} at {m.name})" for m in bad)
+        chosen.extend(m for m in hit if m not in chosen and m.kind in ("linear", "embedding"))
+    names = lora_target_names(arch)
+    problems = []
+    if unmatched:
+        hints = []
+        for t in unmatched:
+            close = difflib.get_close_matches(t, names, n=2, cutoff=0.4)
+            hints.append(f"{t!r}" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+        problems.append(f"LoRA target_modules {', '.join(hints)} match no module of {arch.name}")
+    if unsupported:
+        problems.append(
+            "LoRA cannot wrap " + ", ".join(unsupported) + " (peft supports linear and embedding"
+            " layers)"
+        )
+    if problems:
+        raise ValueError("; ".join(problems) + f" (its modules: {', '.join(names)})")
+    return chosen
 
 
 def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -78,6 +124,8 @@ def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[
     error with a suggestion, because a silent mismatch (``q_proj`` on Phi-3's fused ``qkv_proj``)
     trains a different adapter than the one planned.
     """
+    if arch.inventory is not None:
+        return tuple(dict.fromkeys(m.short for m in _inventory_targets(arch, targets)))
     names = lora_target_names(arch)
     if "all-linear" in targets:
         return tuple(lin.name for lin in arch.layer_linears())
@@ -109,6 +157,8 @@ def count_params(arch: Architecture, lora: LoraSetup | None = None) -> ParamCoun
 
     Without LoRA every parameter is trainable (full fine-tuning).
     """
+    if arch.inventory is not None:
+        return _count_inventory(arch, lora)
     n_layers = arch.num_hidden_layers
     h = arch.hidden_size
     embedding = arch.vocab_size * h
@@ -144,4 +194,36 @@ def count_params(arch: Architecture, lora: LoraSetup | None = None) -> ParamCoun
         layer_linear=layer_linear,
         modules=modules,
         lora_targets=targets,
+    )
+
+
+def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
+    """Counts straight from the module inventory: every parameter transformers builds."""
+    assert arch.inventory is not None
+    inv = arch.inventory
+    chosen = _inventory_targets(arch, lora.target_modules) if lora else []
+    modules: list[ModuleCount] = []
+    embedding = lm_head = norms = lora_total = 0
+    for m in inv.modules:
+        adapter = m.lora_params(lora.r) * m.count if lora and m in chosen else 0
+        lora_total += adapter
+        modules.append(ModuleCount(m.name, m.count, m.total_params, adapter))
+        if m.output:
+            lm_head += m.total_params
+        elif m.kind == "embedding":
+            embedding += m.total_params
+        elif m.kind == "norm":
+            norms += m.total_params
+    base = inv.total_params
+    return ParamCounts(
+        total=base + lora_total,
+        trainable=lora_total if lora else base,
+        base=base,
+        lora=lora_total,
+        embedding=embedding,
+        lm_head=lm_head,
+        norms=norms,
+        layer_linear=base - embedding - lm_head - norms,
+        modules=modules,
+        lora_targets=tuple(dict.fromkeys(m.short for m in chosen)),
     )
