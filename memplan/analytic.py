@@ -22,6 +22,7 @@ from memplan.activations import (
     layer_inventory,
     residual_bytes,
 )
+from memplan.architecture import model_provenance
 from memplan.constants import (
     ADAM8BIT_BLOCK,
     ALLOCATOR_OVERHEAD_FRACTION,
@@ -282,4 +283,5 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
         peak_phase=top,
         phase_peaks={k: int(v) for k, v in phases.items()},
         notes=tuple(notes),
+        model=model_provenance(arch),
     )

@@ -130,7 +130,17 @@ class Architecture:
         cfg["num_hidden_layers"] = n
         inventory = None
         if self.inventory is not None:
-            inventory = _scale_layers(self.inventory, self.num_hidden_layers, n)
+            # Rebuilt when transformers is there (layers need not be alike: DeepSeek's first
+            # layers are dense); scaled otherwise.
+            key = json.dumps(
+                {k: v for k, v in cfg.items() if not k.startswith("_")}, sort_keys=True
+            )
+            if key in _BUILT or _transformers_available():
+                if key not in _BUILT:
+                    _BUILT[key] = _build(cfg, self.name)
+                inventory = _BUILT[key]
+            else:
+                inventory = _scale_layers(self.inventory, self.num_hidden_layers, n)
         return Architecture(
             name=self.name,
             model_type=self.model_type,
@@ -155,6 +165,16 @@ class Architecture:
         return {k: v for k, v in self.config.items() if not k.startswith("_")}
 
 
+def model_provenance(arch: Architecture) -> dict[str, str]:
+    """Which path memplan took for this model, for the plan and the JSON output."""
+    return {
+        "name": arch.name,
+        "resolved_from": arch.resolved_from,
+        "inventory": arch.inventory_path,
+        "source": arch.source,
+    }
+
+
 def _inventory_layer_linears(inv: Inventory, layers: int) -> list[Linear]:
     layers = max(layers, 1)
     out: list[Linear] = []
@@ -175,7 +195,9 @@ def _inventory_layer_linears(inv: Inventory, layers: int) -> list[Linear]:
         elif m.kind == "experts" and m.experts:
             # Fused expert weights: a token passes through top_k experts' up and down matrices.
             h = int(inv.dims.get("hidden_size", 0))
-            moe_i = int(inv.dims.get("moe_intermediate_size") or inv.dims.get("intermediate_size"))
+            moe_i = int(
+                inv.dims.get("moe_intermediate_size") or inv.dims.get("intermediate_size") or 0
+            )
             k = max(m.top_k, 1)
             share = m.count / layers
             up = int(round(k * share)) * moe_i
@@ -328,13 +350,13 @@ def from_config_dict(
             "`pip install torch transformers` (no weights are downloaded)"
         )
     key = json.dumps({k: v for k, v in cfg.items() if not k.startswith("_")}, sort_keys=True)
-    inv = _BUILT.get(key)
-    if inv is None:
-        inv = _build(cfg, name)
-        _BUILT[key] = inv
+    built = _BUILT.get(key)
+    if built is None:
+        built = _build(cfg, name)
+        _BUILT[key] = built
     return from_inventory(
         cfg,
-        inv,
+        built,
         name=name,
         source=source,
         resolved_from=resolved_from,

@@ -38,7 +38,10 @@ def is_offline(offline: bool | None = None) -> bool:
     """An explicit ``offline`` wins; else ``MEMPLAN_OFFLINE`` or ``HF_HUB_OFFLINE``."""
     if offline is not None:
         return offline
-    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("MEMPLAN_OFFLINE", "HF_HUB_OFFLINE"))
+    return any(
+        os.environ.get(v, "").strip().lower() in _TRUE
+        for v in ("MEMPLAN_OFFLINE", "HF_HUB_OFFLINE")
+    )
 
 
 def cache_dir() -> Path:
@@ -77,11 +80,11 @@ def _endpoint() -> str:
 
 def _headers() -> dict[str, str]:
     try:
-        from huggingface_hub.utils import build_hf_headers
+        from huggingface_hub import utils as hf_utils
     except ImportError:
         token = os.environ.get("HF_TOKEN")
         return {"authorization": f"Bearer {token}"} if token else {}
-    return dict(build_hf_headers())
+    return dict(hf_utils.build_hf_headers())  # type: ignore[attr-defined]
 
 
 def fetch_config(repo_id: str, *, timeout: float = HUB_TIMEOUT_S) -> tuple[dict[str, Any], str]:
@@ -92,6 +95,25 @@ def fetch_config(repo_id: str, *, timeout: float = HUB_TIMEOUT_S) -> tuple[dict[
     accepted on the hub with the account the token belongs to.
     """
     url = f"{_endpoint()}/{repo_id}/resolve/main/config.json"
+    if url in _ANSWERS:
+        answer = _ANSWERS[url]
+        if isinstance(answer, HubError):
+            raise answer
+        return answer
+    try:
+        got = _fetch(repo_id, url, timeout)
+    except HubError as exc:
+        _ANSWERS[url] = exc
+        raise
+    _ANSWERS[url] = got
+    return got
+
+
+#: One answer per URL and process: a check reads the model from several places.
+_ANSWERS: dict[str, tuple[dict[str, Any], str] | HubError] = {}
+
+
+def _fetch(repo_id: str, url: str, timeout: float) -> tuple[dict[str, Any], str]:
     request = urllib.request.Request(url, headers=_headers())
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -101,7 +101,7 @@ class Inventory:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Inventory:
-        mods = tuple(Module(**m) for m in data.get("modules", []))
+        mods = tuple(Module(**{"params": 0, **m}) for m in data.get("modules", []))
         return cls(
             modules=mods,
             dims=dict(data.get("dims", {})),
@@ -280,11 +280,11 @@ def inventory_of_model(model: Any, task: str) -> Inventory:
             in_f, out_f = int(module.num_embeddings), int(module.embedding_dim)
         pattern = _pattern(name)
         shapes = tuple((k, tuple(v.shape)) for k, v in own.items())
-        key = (pattern, cls_name, shapes, tied_to != "")
-        if key not in groups:
-            order.append(key)
+        group = (pattern, cls_name, shapes, tied_to != "")
+        if group not in groups:
+            order.append(group)
             experts = n_experts if kind == "experts" else 0
-            groups[key] = {
+            groups[group] = {
                 "name": pattern,
                 "example": name,
                 "kind": kind,
@@ -300,7 +300,7 @@ def inventory_of_model(model: Any, task: str) -> Inventory:
                 "output": module is out_emb,
                 "in_layers": "{i}" in pattern,
             }
-        groups[key]["count"] += 1
+        groups[group]["count"] += 1
     return Inventory(
         modules=tuple(Module(**groups[k]) for k in order),
         dims=dims,

@@ -48,9 +48,21 @@ def cli() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True
 )
-def estimate(spec: Path, do_trace: bool, do_suggest: bool, headroom: float, fmt: str) -> None:
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never ask the Hugging Face hub for a model's config.json (as HF_HUB_OFFLINE=1 does).",
+)
+def estimate(
+    spec: Path, do_trace: bool, do_suggest: bool, headroom: float, fmt: str, offline: bool
+) -> None:
     """Estimate the peak GPU memory of one training step of the job in SPEC."""
+    import os
+
     import memplan
+
+    if offline:
+        os.environ["MEMPLAN_OFFLINE"] = "1"
 
     from .memory import setup_from_spec
 
@@ -150,6 +162,10 @@ def _render(
         f"mixed precision {setup.mixed_precision}, checkpointing "
         f"{'on' if setup.gradient_checkpointing else 'off'}, {setup.optimizer}, "
         f"{setup.attn_implementation}" + (f", {setup.gpu_name}" if setup.gpu_name else "")
+    )
+    title += (
+        f"\nmodel read from: {arch.resolved_from or 'catalog'}, modules "
+        f"{arch.inventory_path or 'hand-written layout'}"
     )
     console.print(plan_table(plan, title, headroom))
     console.print(verdict(plan, headroom))

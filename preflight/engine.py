@@ -20,6 +20,7 @@ def run_rules(plan: Plan, rules: Iterable[type[Rule]] | None = None) -> list[Fin
     """All findings of ``rules`` (default: the whole catalog) for ``plan``."""
     findings: list[Finding] = []
     not_audited: list[str] = []
+    no_memory: list[Rule] = []
     for cls in rules if rules is not None else all_rules():
         rule = cls()
         try:
@@ -32,6 +33,9 @@ def run_rules(plan: Plan, rules: Iterable[type[Rule]] | None = None) -> list[Fin
         if missing == ["aws"]:
             not_audited.append(cls.id)  # the audit was not asked for: say so once, below
             continue
+        if missing == ["memory"] and plan.memory_note:
+            no_memory.append(rule)  # one line for every memory rule, below
+            continue
         if missing:
             findings.append(_not_checkable(rule, missing, plan))
             continue
@@ -42,6 +46,8 @@ def run_rules(plan: Plan, rules: Iterable[type[Rule]] | None = None) -> list[Fin
         findings.extend(produced)
     if not_audited:
         findings.append(_not_audited(not_audited))
+    if no_memory:
+        findings.append(_memory_not_checked(no_memory, plan))
     located = [_locate(f, plan) for f in findings]
     return _silence(located, plan)
 
@@ -70,6 +76,23 @@ def _not_checkable(rule: Rule, missing: list[str], plan: Plan) -> Finding:
         field=None,
         message=f"not checked: {rule.title.rstrip('.')} (needs {', '.join(missing)}{reason})",
         fix=f"State {hints} to let this rule run.",
+    )
+
+
+def _memory_not_checked(rules: list[Rule], plan: Plan) -> Finding:
+    """One info for every memory rule when memplan could not estimate (an unknown model, ...)."""
+    ids = ", ".join(r.id for r in rules)
+    note = plan.memory_note or ""
+    why, _, fix = note.partition("; to fix: ")
+    why = why.removeprefix("model.name: ")
+    return Finding(
+        rule=rules[0].id,
+        severity=Severity.INFO,
+        field="model.name" if note.startswith("model.name") else None,
+        message=f"not checked: GPU memory ({ids}): {why}",
+        fix=(fix[:1].upper() + fix[1:] + ".")
+        if fix
+        else "State model.name and compute.instance_type to let memplan estimate the step.",
     )
 
 

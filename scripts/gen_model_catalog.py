@@ -38,7 +38,9 @@ def generate() -> dict[Path, str]:
         doc["_inventory"] = inv.to_json()
         out[DATA / path.name] = json.dumps(doc, indent=1) + "\n"
         dims = inv.dims
-        moe = f"{dims['num_experts']} experts, top-{dims['top_k']}" if dims.get("num_experts") else ""
+        moe = (
+            f"{dims['num_experts']} experts, top-{dims['top_k']}" if dims.get("num_experts") else ""
+        )
         rows.append(
             f"| `{cfg['_name']}` | {cfg['model_type']} | {inv.total_params / 1e9:.2f} B | "
             f"{dims['num_hidden_layers']} | {dims['num_attention_heads']}/"

@@ -65,14 +65,34 @@ MAPPED = [
     ("meta-llama/Llama-3.1-70B", "Llama-3.1-70B{}", "llama3_1_70b", ["llama-3.1-70b"], []),
     ("meta-llama/Llama-3.2-1B", "Llama-3.2-1B{}", "llama3_2_1b", ["llama-3.2-1b"], []),
     ("meta-llama/Llama-3.2-3B", "Llama-3.2-3B{}", "llama3_2_3b", ["llama-3.2-3b"], []),
-    ("meta-llama/Llama-3.3-70B-Instruct", "Llama-3.3-70B-Instruct", "llama3_1_70b",
-     ["llama-3.3-70b-instruct", "llama-3.3-70b"], []),
-    ("mistralai/Mistral-7B-Instruct-v0.3", "Mistral-7B-Instruct-v0.3", "mistral_7b_v03",
-     ["mistral-7b-instruct-v0.3"], []),
-    ("mistralai/Mistral-7B-Instruct-v0.1", "Mistral-7B-{}v0.1", "mistral_7b",
-     ["mistral-7b-instruct-v0.1"], []),
-    ("mistralai/Mixtral-8x7B-Instruct-v0.1", "Mixtral-8x7B-{}v0.1", "Mixtral-8x7B-v0.1",
-     ["mixtral-8x7b-instruct"], []),
+    (
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "Llama-3.3-70B-Instruct",
+        "llama3_1_70b",
+        ["llama-3.3-70b-instruct", "llama-3.3-70b"],
+        [],
+    ),
+    (
+        "mistralai/Mistral-7B-Instruct-v0.3",
+        "Mistral-7B-Instruct-v0.3",
+        "mistral_7b_v03",
+        ["mistral-7b-instruct-v0.3"],
+        [],
+    ),
+    (
+        "mistralai/Mistral-7B-Instruct-v0.1",
+        "Mistral-7B-{}v0.1",
+        "mistral_7b",
+        ["mistral-7b-instruct-v0.1"],
+        [],
+    ),
+    (
+        "mistralai/Mixtral-8x7B-Instruct-v0.1",
+        "Mixtral-8x7B-{}v0.1",
+        "Mixtral-8x7B-v0.1",
+        ["mixtral-8x7b-instruct"],
+        [],
+    ),
     ("Qwen/Qwen2.5-0.5B-Instruct", "Qwen2.5-0.5B{}", "qwen2_0_5b", ["qwen2.5-0.5b-instruct"], []),
     ("Qwen/Qwen2.5-1.5B-Instruct", "Qwen2.5-1.5B{}", "qwen2_1_5b", ["qwen2.5-1.5b-instruct"], []),
     ("Qwen/Qwen2.5-3B-Instruct", "Qwen2.5-3B{}", "qwen2.5_3b", ["qwen2.5-3b-instruct"], []),
@@ -90,24 +110,60 @@ MAPPED = [
     ("Qwen/Qwen3-8B", "Qwen3-8B{}", "qwen3_1.7b", ["qwen3-8b"], ["tie_word_embeddings"]),
     ("Qwen/Qwen3-8B-Base", "Qwen3-8B{}", "qwen3_1.7b", ["qwen3-8b-base"], ["tie_word_embeddings"]),
     ("Qwen/Qwen3-14B", "Qwen3-14B{}", "qwen3_1.7b", ["qwen3-14b"], ["tie_word_embeddings"]),
-    ("Qwen/Qwen3-14B-Base", "Qwen3-14B{}", "qwen3_1.7b", ["qwen3-14b-base"], ["tie_word_embeddings"]),
+    (
+        "Qwen/Qwen3-14B-Base",
+        "Qwen3-14B{}",
+        "qwen3_1.7b",
+        ["qwen3-14b-base"],
+        ["tie_word_embeddings"],
+    ),
     ("Qwen/Qwen3-32B", "Qwen3-32B", "qwen3_1.7b", ["qwen3-32b"], ["tie_word_embeddings"]),
-    ("Qwen/Qwen3-30B-A3B", "Qwen3-30B-A3B", "qwen3_1.7b", ["qwen3-30b-a3b"],
-     ["tie_word_embeddings"]),
-    ("Qwen/Qwen3-30B-A3B-Base", "Qwen3-30B-A3B-Base", "qwen3_1.7b", ["qwen3-30b-a3b-base"],
-     ["tie_word_embeddings"]),
+    (
+        "Qwen/Qwen3-30B-A3B",
+        "Qwen3-30B-A3B",
+        "qwen3_1.7b",
+        ["qwen3-30b-a3b"],
+        ["tie_word_embeddings"],
+    ),
+    (
+        "Qwen/Qwen3-30B-A3B-Base",
+        "Qwen3-30B-A3B-Base",
+        "qwen3_1.7b",
+        ["qwen3-30b-a3b-base"],
+        ["tie_word_embeddings"],
+    ),
     ("HuggingFaceTB/SmolLM2-135M", "SmolLM2-135M{}", "smollm2_135m", ["smollm2-135m"], []),
     ("HuggingFaceTB/SmolLM2-360M", "SmolLM2-360M{}", "smollm2_360m", ["smollm2-360m"], []),
     ("HuggingFaceTB/SmolLM2-1.7B", "SmolLM2-1.7B{}", "smollm2_360m", ["smollm2-1.7b"], []),
-    ("HuggingFaceTB/SmolLM2-1.7B-Instruct", "SmolLM2-1.7B{}", "smollm2_360m",
-     ["smollm2-1.7b-instruct"], []),
+    (
+        "HuggingFaceTB/SmolLM2-1.7B-Instruct",
+        "SmolLM2-1.7B{}",
+        "smollm2_360m",
+        ["smollm2-1.7b-instruct"],
+        [],
+    ),
     ("microsoft/phi-4", "phi-4", "phi-3_5", ["phi-4"], []),
-    ("microsoft/Phi-3-mini-128k-instruct", "Phi-3-mini-128k-instruct", "phi-3_5",
-     ["phi-3-mini-128k"], []),
-    ("tiiuae/Falcon3-7B-Base", "Falcon3-7B{}", "llama3_1_8b", ["falcon3-7b-base"],
-     ["tie_word_embeddings"]),
-    ("tiiuae/Falcon3-7B-Instruct", "Falcon3-7B{}", "llama3_1_8b", ["falcon3-7b-instruct"],
-     ["tie_word_embeddings"]),
+    (
+        "microsoft/Phi-3-mini-128k-instruct",
+        "Phi-3-mini-128k-instruct",
+        "phi-3_5",
+        ["phi-3-mini-128k"],
+        [],
+    ),
+    (
+        "tiiuae/Falcon3-7B-Base",
+        "Falcon3-7B{}",
+        "llama3_1_8b",
+        ["falcon3-7b-base"],
+        ["tie_word_embeddings"],
+    ),
+    (
+        "tiiuae/Falcon3-7B-Instruct",
+        "Falcon3-7B{}",
+        "llama3_1_8b",
+        ["falcon3-7b-instruct"],
+        ["tie_word_embeddings"],
+    ),
 ]
 
 # Tied embeddings by hub id where the size's own config was not among the sources read.
@@ -151,8 +207,13 @@ def _presets(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict) and len(node.keys) > 50:
-            cfgs = {ast.literal_eval(k): ast.literal_eval(v) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
-            lines = {ast.literal_eval(k): v.lineno for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
+            cfgs = {
+                ast.literal_eval(k): ast.literal_eval(v)
+                for k, v in zip(node.keys, node.values, strict=True)
+            }  # type: ignore[arg-type]
+            lines = {
+                ast.literal_eval(k): v.lineno for k, v in zip(node.keys, node.values, strict=True)
+            }  # type: ignore[arg-type]
             return cfgs, lines
     raise SystemExit(f"{path}: no preset dict found")
 

@@ -56,6 +56,11 @@ from ..render import Format
     type=click.Path(path_type=Path),
     help="Write the report here instead of stdout.",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never ask the Hugging Face hub for a model's config.json (as HF_HUB_OFFLINE=1 does).",
+)
 def check(
     paths: tuple[Path, ...],
     fmt: str,
@@ -65,6 +70,7 @@ def check(
     redact: bool,
     input_format: str | None,
     output: Path | None,
+    offline: bool,
 ) -> None:
     """Check job specs (and training configs, scripts, notebooks) before launch.
 
@@ -79,6 +85,8 @@ def check(
     from ..render import render
     from ..spec import SpecError
 
+    if offline:
+        os.environ["MEMPLAN_OFFLINE"] = "1"  # memplan reads it: no hub request for config.json
     try:
         report = run_check(list(paths), aws=aws, input_format=input_format)
     except SpecError as err:
