@@ -86,6 +86,14 @@ def _inventory_targets(arch: Architecture, targets: tuple[str, ...]) -> list[Mod
     assert arch.inventory is not None
     mods = arch.inventory.modules
     if "all-linear" in targets:
+        if any(m.kind in ("experts", "router") for m in mods):
+            # peft 0.21 also adapts fused expert tensors and the router (target_parameters);
+            # those adapters are not counted here yet, and an undercount would look like a fit.
+            raise ValueError(
+                f"LoRA target_modules 'all-linear' on {arch.name} (mixture of experts): peft "
+                "also adapts the experts' and router's parameters, which memplan does not "
+                "count yet; list the target_modules (e.g. q_proj, k_proj, v_proj, o_proj)"
+            )
         return [m for m in mods if m.kind == "linear" and not m.output]
     chosen: list[Module] = []
     unmatched: list[str] = []
