@@ -47,6 +47,9 @@ class Module:
     top_k: int = 0
     output: bool = False
     in_layers: bool = False
+    #: (parameter name, shape) of fused expert tensors and routers, which peft can adapt as
+    #: parameters (``target_parameters``) rather than as modules.
+    param_shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def short(self) -> str:
@@ -101,7 +104,18 @@ class Inventory:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Inventory:
-        mods = tuple(Module(**{"params": 0, **m}) for m in data.get("modules", []))
+        mods = tuple(
+            Module(
+                **{
+                    "params": 0,
+                    **m,
+                    "param_shapes": tuple(
+                        (str(n), tuple(int(d) for d in s)) for n, s in m.get("param_shapes", ())
+                    ),
+                }
+            )
+            for m in data.get("modules", [])
+        )
         return cls(
             modules=mods,
             dims=dict(data.get("dims", {})),
@@ -299,8 +313,16 @@ def inventory_of_model(model: Any, task: str) -> Inventory:
                 "top_k": top_k if kind == "experts" else 0,
                 "output": module is out_emb,
                 "in_layers": "{i}" in pattern,
+                "param_shapes": (
+                    tuple((k, tuple(int(d) for d in v.shape)) for k, v in own.items())
+                    if kind in ("experts", "router")
+                    else ()
+                ),
             }
         groups[group]["count"] += 1
+    family = _peft_moe_family(str(getattr(cfg, "model_type", "")))
+    if family:
+        dims["peft_moe_family"] = family
     return Inventory(
         modules=tuple(Module(**groups[k]) for k in order),
         dims=dims,
@@ -308,6 +330,24 @@ def inventory_of_model(model: Any, task: str) -> Inventory:
         model_class=type(model).__name__,
         transformers_version=str(transformers.__version__),
     )
+
+
+def _peft_moe_family(model_type: str) -> str:
+    """The family peft (>= 0.18, with transformers 5) converts MoE LoRA targets for, or "".
+
+    For these model types peft maps the old per-expert names (``w1``/``gate_proj``...) and the
+    router ``gate`` onto the fused expert tensors and the router weight (``target_parameters``),
+    ``all-linear`` included. Recorded at build time so the analytic count needs no peft.
+    """
+    try:
+        from peft.utils.transformers_weight_conversion import (
+            _MOE_FUSED_TARGETS,
+            _MODEL_TO_CONVERSION_PATTERN,
+        )
+    except ImportError:
+        return ""
+    family = _MODEL_TO_CONVERSION_PATTERN.get(model_type)
+    return str(family) if family in _MOE_FUSED_TARGETS else ""
 
 
 def build_inventory(cfg_fields: dict[str, Any], task: str | None = None) -> Inventory:

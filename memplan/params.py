@@ -75,30 +75,110 @@ def lora_target_names(arch: Architecture) -> list[str]:
     return [lin.name for lin in arch.layer_linears()] + ["lm_head", "embed_tokens"]
 
 
-def _inventory_targets(arch: Architecture, targets: tuple[str, ...]) -> list[Module]:
-    """The inventory modules peft's LoRA would wrap for ``targets`` (same matching rules).
+#: peft's renaming of MoE LoRA targets under transformers 5, whose experts are fused tensors
+#: (peft/utils/transformers_weight_conversion.py, ``_MOE_TARGET_MODULE_MAPPING`` and
+#: ``_MOE_FUSED_TARGETS``): old module name -> parameter it adapts, and the names fused into one
+#: parameter (adapted with rank r times their number, and only all together).
+PEFT_MOE_TARGETS: dict[str, dict[str, str]] = {
+    "mixtral": {
+        "gate": "gate.weight",
+        "w1": "gate_up_proj",
+        "w3": "gate_up_proj",
+        "w2": "down_proj",
+    },
+    "qwen2_moe": {
+        "gate": "gate.weight",
+        "gate_proj": "gate_up_proj",
+        "up_proj": "gate_up_proj",
+        "down_proj": "down_proj",
+    },
+}
+PEFT_MOE_FUSED: dict[str, dict[str, tuple[str, ...]]] = {
+    "mixtral": {"gate_up_proj": ("w1", "w3")},
+    "qwen2_moe": {"gate_up_proj": ("gate_proj", "up_proj")},
+}
+
+
+@dataclass(frozen=True)
+class _ParamTarget:
+    """A fused expert tensor or router weight peft adapts directly, with its rank multiplier."""
+
+    module: Module
+    shape: tuple[int, ...]
+    rank_factor: int
+
+    def lora_params(self, r: int) -> int:
+        rank = r * self.rank_factor
+        if len(self.shape) == 3:  # (experts, out, in): one adapter pair per expert
+            return rank * self.shape[0] * (self.shape[1] + self.shape[2])
+        return rank * sum(self.shape[-2:])
+
+
+def _moe_conversion(arch: Architecture, names: list[str]) -> tuple[list[str], list[_ParamTarget]]:
+    """peft's MoE target conversion: (module targets left, parameter targets)."""
+    assert arch.inventory is not None
+    family = str(arch.inventory.dims.get("peft_moe_family", ""))
+    mapping = PEFT_MOE_TARGETS.get(family)
+    if not mapping:
+        return names, []
+    left: list[str] = []
+    wanted: set[str] = set()
+    seen_old: dict[str, set[str]] = {}
+    for target in names:
+        hit = next(
+            ((o, n) for o, n in mapping.items() if target == o or target.endswith("." + o)), None
+        )
+        if hit is None:
+            left.append(target)
+            continue
+        wanted.add(hit[1])
+        seen_old.setdefault(hit[1], set()).add(hit[0])
+    factors: dict[str, int] = {}
+    for fused, parts in PEFT_MOE_FUSED[family].items():
+        got = seen_old.get(fused, set())
+        if 0 < len(got) < len(parts):
+            raise ValueError(
+                f"LoRA target_modules {', '.join(sorted(got))} on {arch.name} need "
+                f"{', '.join(sorted(set(parts) - got))} too: peft fuses them into {fused}"
+            )
+        factors[fused] = len(parts)
+    params: list[_ParamTarget] = []
+    for m in arch.inventory.modules:
+        for pname, shape in m.param_shapes:
+            full = f"{m.name}.{pname}"
+            for t in wanted:
+                if full == t or full.endswith("." + t):
+                    params.append(_ParamTarget(m, shape, factors.get(t, 1)))
+                    break
+    return left, params
+
+
+def _inventory_targets(
+    arch: Architecture, targets: tuple[str, ...]
+) -> tuple[list[Module], list[_ParamTarget]]:
+    """The inventory modules (and MoE parameters) peft's LoRA would adapt for ``targets``.
 
     ``all-linear`` is every linear layer but the output layer (peft's
     ``_maybe_include_all_linear_layers``); a name matches a module whose dotted name is it or
-    ends with ``"." + name``. A target that names a module peft cannot wrap (a router, fused
-    experts, a norm) is an error, as it is in peft.
+    ends with ``"." + name``. For the MoE families peft converts, old expert and router names
+    become parameter targets (see :data:`PEFT_MOE_TARGETS`). A target that names a module peft
+    cannot wrap (a norm, a router it does not convert) is an error, as it is in peft.
     """
     assert arch.inventory is not None
     mods = arch.inventory.modules
+    family = str(arch.inventory.dims.get("peft_moe_family", ""))
     if "all-linear" in targets:
-        if any(m.kind in ("experts", "router") for m in mods):
-            # peft 0.21 also adapts fused expert tensors and the router (target_parameters);
-            # those adapters are not counted here yet, and an undercount would look like a fit.
-            raise ValueError(
-                f"LoRA target_modules 'all-linear' on {arch.name} (mixture of experts): peft "
-                "also adapts the experts' and router's parameters, which memplan does not "
-                "count yet; list the target_modules (e.g. q_proj, k_proj, v_proj, o_proj)"
-            )
-        return [m for m in mods if m.kind == "linear" and not m.output]
+        linear = [m for m in mods if m.kind == "linear" and not m.output]
+        if not family:
+            return linear, []
+        names = list(dict.fromkeys(m.short for m in linear)) + list(PEFT_MOE_TARGETS[family])
+        module_names, params = _moe_conversion(arch, names)
+        return [m for m in linear if m.short in module_names], params
+    module_names, params = _moe_conversion(arch, list(targets))
     chosen: list[Module] = []
     unmatched: list[str] = []
     unsupported: list[str] = []
-    for target in targets:
+    for target in module_names:
         hit = [m for m in mods if _matches(m.example, target) or _matches(m.name, target)]
         if not hit:
             unmatched.append(target)
@@ -122,7 +202,7 @@ def _inventory_targets(arch: Architecture, targets: tuple[str, ...]) -> list[Mod
         )
     if problems:
         raise ValueError("; ".join(problems) + f" (its modules: {', '.join(names)})")
-    return chosen
+    return chosen, params
 
 
 def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -133,7 +213,8 @@ def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[
     trains a different adapter than the one planned.
     """
     if arch.inventory is not None:
-        return tuple(dict.fromkeys(m.short for m in _inventory_targets(arch, targets)))
+        mods, params = _inventory_targets(arch, targets)
+        return tuple(dict.fromkeys([m.short for m in mods] + [p.module.short for p in params]))
     names = lora_target_names(arch)
     if "all-linear" in targets:
         return tuple(lin.name for lin in arch.layer_linears())
@@ -209,11 +290,13 @@ def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
     """Counts straight from the module inventory: every parameter transformers builds."""
     assert arch.inventory is not None
     inv = arch.inventory
-    chosen = _inventory_targets(arch, lora.target_modules) if lora else []
+    chosen, params = _inventory_targets(arch, lora.target_modules) if lora else ([], [])
     modules: list[ModuleCount] = []
     embedding = lm_head = norms = lora_total = 0
     for m in inv.modules:
         adapter = m.lora_params(lora.r) * m.count if lora and m in chosen else 0
+        if lora:
+            adapter += sum(p.lora_params(lora.r) for p in params if p.module is m) * m.count
         lora_total += adapter
         modules.append(ModuleCount(m.name, m.count, m.total_params, adapter))
         if m.output:
@@ -233,5 +316,7 @@ def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
         norms=norms,
         layer_linear=base - embedding - lm_head - norms,
         modules=modules,
-        lora_targets=tuple(dict.fromkeys(m.short for m in chosen)),
+        lora_targets=tuple(
+            dict.fromkeys([m.short for m in chosen] + [p.module.short for p in params])
+        ),
     )

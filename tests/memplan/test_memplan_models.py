@@ -31,15 +31,6 @@ def _peft_counts(model: Any, targets: str | list[str]) -> tuple[int, int]:
     return int(trainable), int(total)
 
 
-def _targets(arch: Any) -> tuple[str, ...]:
-    """all-linear, or on a mixture of experts (see test_all_linear_on_moe_is_refused) the
-    attention linears."""
-    if not any(m.kind in ("experts", "router") for m in arch.inventory.modules):
-        return ("all-linear",)
-    names = [m.short for m in arch.inventory.modules if m.kind == "linear" and "attn" in m.name]
-    return tuple(dict.fromkeys(names))
-
-
 def _built(arch_fields: dict[str, Any], task: str) -> Any:
     from memplan.inventory import build_model
 
@@ -53,11 +44,8 @@ def test_catalog_counts_equal_peft(name: str) -> None:
     arch = full.with_layers(2)
     model = _built(arch.config, arch.inventory.task if arch.inventory else "causal_lm")
     assert count_params(arch).total == sum(p.numel() for p in model.parameters())
-    targets = _targets(arch)
-    trainable, total = _peft_counts(
-        model, "all-linear" if targets == ("all-linear",) else list(targets)
-    )
-    counts = count_params(arch, LoraSetup(r=8, target_modules=targets))
+    trainable, total = _peft_counts(model, "all-linear")
+    counts = count_params(arch, LoraSetup(r=8, target_modules=("all-linear",)))
     assert (counts.trainable, counts.total) == (trainable, total)
 
 
@@ -159,20 +147,26 @@ def test_local_config_dir_of_each_model_type(model_type: str, tmp_path: Path) ->
     assert arch.inventory is not None
     model = _built(json.loads((tmp_path / "config.json").read_text()), arch.inventory.task)
     assert count_params(arch).total == sum(p.numel() for p in model.parameters())
-    targets = _targets(arch)
-    trainable, total = _peft_counts(
-        model, "all-linear" if targets == ("all-linear",) else list(targets)
-    )
-    counts = count_params(arch, LoraSetup(r=8, target_modules=targets))
+    trainable, total = _peft_counts(model, "all-linear")
+    counts = count_params(arch, LoraSetup(r=8, target_modules=("all-linear",)))
     assert (counts.trainable, counts.total) == (trainable, total)
 
 
-def test_all_linear_on_moe_is_refused_not_undercounted() -> None:
-    with pytest.raises(ValueError, match="experts"):
-        count_params(
-            load_architecture("mistralai/Mixtral-8x7B-v0.1"),
-            LoraSetup(target_modules=("all-linear",)),
-        )
+@pytest.mark.parametrize("model_type", ["qwen3_moe", "mixtral", "deepseek_v3"])
+def test_moe_expert_targets_follow_peft(model_type: str, tmp_path: Path) -> None:
+    """peft adapts fused experts and the router as parameters (rank doubled for gate_up)."""
+    (tmp_path / "config.json").write_text(json.dumps(_tiny_config(model_type)))
+    arch = load_architecture(str(tmp_path))
+    names = (
+        ["w1", "w2", "w3", "gate"]
+        if model_type == "mixtral"
+        else ["gate_proj", "up_proj", "down_proj"]
+    )
+    model = _built(json.loads((tmp_path / "config.json").read_text()), "causal_lm")
+    trainable, _ = _peft_counts(model, names)
+    assert count_params(arch, LoraSetup(r=8, target_modules=tuple(names))).trainable == trainable
+    with pytest.raises(ValueError, match="fuses"):
+        count_params(arch, LoraSetup(r=8, target_modules=(names[0],)))
 
 
 def test_named_targets_on_a_model_with_other_names(tmp_path: Path) -> None:
@@ -216,7 +210,7 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     body = json.dumps(_tiny_config("olmo2")).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802  # http.server's name
+        def do_GET(self) -> None:  # http.server's name
             seen.append(self.path)
             if self.path == "/open/tiny-olmo2/resolve/main/config.json":
                 self.send_response(200)
