@@ -341,8 +341,8 @@ def _peft_moe_family(model_type: str) -> str:
     """
     try:
         from peft.utils.transformers_weight_conversion import (
-            _MOE_FUSED_TARGETS,
             _MODEL_TO_CONVERSION_PATTERN,
+            _MOE_FUSED_TARGETS,
         )
     except ImportError:
         return ""
