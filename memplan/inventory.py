@@ -340,14 +340,11 @@ def _peft_moe_family(model_type: str) -> str:
     ``all-linear`` included. Recorded at build time so the analytic count needs no peft.
     """
     try:
-        from peft.utils.transformers_weight_conversion import (
-            _MODEL_TO_CONVERSION_PATTERN,
-            _MOE_FUSED_TARGETS,
-        )
+        from peft.utils import transformers_weight_conversion as conv
     except ImportError:
         return ""
-    family = _MODEL_TO_CONVERSION_PATTERN.get(model_type)
-    return str(family) if family in _MOE_FUSED_TARGETS else ""
+    family = getattr(conv, "_MODEL_TO_CONVERSION_PATTERN", {}).get(model_type)
+    return str(family) if family in getattr(conv, "_MOE_FUSED_TARGETS", {}) else ""
 
 
 def build_inventory(cfg_fields: dict[str, Any], task: str | None = None) -> Inventory:
