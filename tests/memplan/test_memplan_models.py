@@ -118,7 +118,7 @@ TINY = {
 
 MODEL_TYPES = [
     "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma",
-    "gemma2", "gemma3_text", "phi", "phi3", "olmo", "olmo2", "granite", "granitemoe", "cohere",
+    "gemma2", "gemma3_text", "gemma3", "phi", "phi3", "olmo", "olmo2", "granite", "granitemoe", "cohere",
     "cohere2", "smollm3", "deepseek_v2", "deepseek_v3", "gpt_oss", "starcoder2", "falcon",
     "gpt_neox", "gpt2", "gptj", "gpt_bigcode", "opt", "bloom", "stablelm", "nemotron", "helium",
     "glm", "t5", "bert", "modernbert", "roberta",
