@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +112,9 @@ _ANSWERS: dict[str, tuple[dict[str, Any], str] | HubError] = {}
 
 
 def _fetch(repo_id: str, url: str, timeout: float) -> tuple[dict[str, Any], str]:
+    import urllib.error  # only when the hub is asked: importing memplan stays light
+    import urllib.request
+
     request = urllib.request.Request(url, headers=_headers())
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

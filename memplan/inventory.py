@@ -320,7 +320,7 @@ def inventory_of_model(model: Any, task: str) -> Inventory:
                 ),
             }
         groups[group]["count"] += 1
-    family = _peft_moe_family(str(getattr(cfg, "model_type", "")))
+    family = _peft_moe_family(str(getattr(cfg, "model_type", ""))) if n_experts else ""
     if family:
         dims["peft_moe_family"] = family
     return Inventory(
