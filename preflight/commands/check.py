@@ -51,6 +51,11 @@ from ..render import Format
     help="Force the reader instead of detecting it from the content (spec, python, notebook, ...).",
 )
 @click.option(
+    "--show-silenced",
+    is_flag=True,
+    help="List findings silenced by ignore: entries or a baseline (by default only counted).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
@@ -69,6 +74,7 @@ def check(
     baseline: Path | None,
     redact: bool,
     input_format: str | None,
+    show_silenced: bool,
     output: Path | None,
     offline: bool,
 ) -> None:
@@ -89,13 +95,23 @@ def check(
         os.environ["MEMPLAN_OFFLINE"] = "1"  # memplan reads it: no hub request for config.json
     try:
         report = run_check(list(paths), aws=aws, input_format=input_format)
+        if baseline is not None:
+            from ..baseline import apply_baseline
+
+            report = apply_baseline(report, baseline)
     except SpecError as err:
         print_spec_error(err, as_json=fmt == "json")
-        raise SystemExit(exit_codes.UNUSABLE) from None
-    if baseline is not None:
-        from ..baseline import apply_baseline
+        if fmt == "sarif":  # CI upload steps need a file even when the input was unusable
+            from ..render.sarif import render_sarif_error
 
-        report = apply_baseline(report, baseline)
+            text = render_sarif_error(err)
+            if output is not None:
+                output.write_text(text)
+                click.echo(f"wrote {output}", err=True)
+            else:
+                click.echo(text)
+        raise SystemExit(exit_codes.UNUSABLE) from None
+    report.show_silenced = show_silenced
     gate = Severity(fail_on)
     if fmt == "rich" and output is None and not redact:
         from rich.console import Console

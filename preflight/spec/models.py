@@ -8,7 +8,7 @@ job can survive (but should not) are PF rules, not validation errors.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -138,6 +138,23 @@ class BudgetSpec(_Section):
     max_cost_usd: float | None = Field(None, gt=0, description="Most the job may cost, in USD.")
     deadline_hours: float | None = Field(
         None, gt=0, description="Hours from launch by which the job must have finished."
+    )
+    prices: dict[str, Annotated[float, Field(gt=0)]] | None = Field(
+        None,
+        description="Your own on-demand $/hour per instance type (negotiated rate, savings "
+        "plan), e.g. {ml.g5.xlarge: 1.2}; replaces the bundled price in the spec's region.",
+    )
+    spot_prices: dict[str, Annotated[float, Field(gt=0)]] | None = Field(
+        None,
+        description="Your own effective managed-spot $/hour per instance type; replaces "
+        "on-demand x (1 - the Spot Advisor saving).",
+    )
+    spot_discount_pct: float | None = Field(
+        None,
+        gt=0,
+        lt=100,
+        description="Spot saving in percent off on-demand for every instance type, instead of "
+        "the Spot Advisor's per-type figure.",
     )
 
 
