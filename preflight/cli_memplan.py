@@ -127,6 +127,26 @@ def estimate(
         raise SystemExit(exit_codes.FINDINGS)
 
 
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def models(fmt: str) -> None:
+    """List the bundled checkpoints memplan answers for without a download (docs/models.md)."""
+    import memplan
+
+    names = memplan.catalog_names()
+    if fmt == "json":
+        click.echo(json.dumps(names, indent=2))
+        return
+    for name in names:
+        click.echo(name)
+    click.echo(
+        f"{len(names)} models; any other: a local directory with config.json, the Hugging Face "
+        "cache, or (online) the hub's config.json"
+    )
+
+
 def _trace_json(traced: Any, plan: Any) -> dict[str, Any]:
     from memplan.constants import GIB
 
