@@ -45,6 +45,7 @@ def test_unknown_model_runs_every_other_rule(tmp_path: Path) -> None:
     errors = [f for f in report["findings"] if f["severity"] == "error"]
     assert errors  # the seed's checkpoint mistakes are still found
 
+
 def test_catalog_instruct_model_is_estimated_in_check(tmp_path: Path) -> None:
     spec = _spec(tmp_path, "Qwen/Qwen2.5-7B-Instruct")
     result = CliRunner().invoke(check, [str(spec), "--format", "json"])
