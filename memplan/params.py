@@ -56,6 +56,10 @@ class ParamCounts:
     layer_linear: int
     modules: list[ModuleCount] = field(default_factory=list)
     lora_targets: tuple[str, ...] = ()
+    #: Parameters of the nn.Linear layers bitsandbytes quantizes (all but the output layer);
+    #: None means all of ``layer_linear``. Fused MoE expert tensors, routers and other
+    #: parameters are not nn.Linear: with int8/nf4 they stay in the compute dtype.
+    quantizable: int | None = None
 
     @property
     def trainable_percent(self) -> float:
@@ -316,6 +320,7 @@ def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
         norms=norms,
         layer_linear=base - embedding - lm_head - norms,
         modules=modules,
+        quantizable=sum(m.total_params for m in inv.modules if m.kind == "linear" and not m.output),
         lora_targets=tuple(
             dict.fromkeys([m.short for m in chosen] + [p.module.short for p in params])
         ),

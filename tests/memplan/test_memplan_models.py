@@ -76,6 +76,19 @@ def test_moe_counts_all_experts_and_routes_top_k() -> None:
     assert arch.intermediate_size == 8 * 768
 
 
+def test_qlora_leaves_fused_experts_unquantized() -> None:
+    """transformers' bitsandbytes integration replaces nn.Linear only (replace_with_bnb_linear);
+    Mixtral's fused expert tensors stay bf16, which decides whether a QLoRA run fits."""
+    from memplan import TrainingSetup, estimate
+
+    arch = load_architecture("mistralai/Mixtral-8x7B-v0.1")
+    experts = sum(m.total_params for m in arch.inventory.modules if m.kind == "experts")
+    lora = LoraSetup(r=16, target_modules=("q_proj", "v_proj"))
+    plan = estimate(TrainingSetup(arch=arch, weight_dtype="nf4", mixed_precision="bf16", lora=lora))
+    assert plan.breakdown["weights"] > 2 * experts
+    assert any("nn.Linear layers only" in n for n in plan.notes)
+
+
 # Tiny sizes, applied to whichever of these fields a model type's config has.
 TINY = {
     "hidden_size": 64,
