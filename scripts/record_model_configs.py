@@ -205,6 +205,12 @@ MAPPED = [
     ),
 ]
 
+# Pythia (GPT-NeoX): litgpt states only what differs from its Config defaults (n_layer 16,
+# vocab 50254 padded to padding_multiple, rotary_percentage 0.25, parallel_residual True,
+# intermediate 4 x n_embd), over mlc-llm's verbatim GPT-NeoX preset for the field names.
+PYTHIA = ["pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b", "pythia-6.9b",
+          "pythia-12b"]  # fmt: skip
+
 # Tied embeddings by hub id where the size's own config was not among the sources read.
 TIE = {"Qwen/Qwen3-4B": True, "Qwen/Qwen3-4B-Base": True}
 _LIT_TO_HF = {
@@ -236,7 +242,7 @@ def _dict_calls(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
                     kw[str(k.arg)] = ast.literal_eval(k.value)
                 except ValueError:
                     continue
-            if "name" in kw and "n_layer" in kw:
+            if "name" in kw and "org" not in kw and ("n_layer" in kw or "n_embd" in kw):
                 out[kw["name"]] = kw
                 lines[kw["name"]] = node.lineno
     return out, lines
@@ -274,6 +280,40 @@ def main(mlc_path: str, lit_path: str) -> None:
             **cfg,
         }
         (OUT / f"{_stem(hub_id)}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    for name in PYTHIA:
+        entry = {
+            "n_embd": 4096,
+            "n_head": 32,
+            "n_layer": 16,
+            "vocab_size": 50254,
+            "padding_multiple": 512,
+            "rotary_percentage": 0.25,
+            "parallel_residual": True,
+            **lit[name],
+        }
+        mult = int(entry["padding_multiple"])
+        cfg = {k: v for k, v in mlc["redpajama_3b_v1"].items() if not k.startswith("_")}
+        cfg.update(
+            hidden_size=entry["n_embd"],
+            num_hidden_layers=entry["n_layer"],
+            num_attention_heads=entry["n_head"],
+            intermediate_size=4 * entry["n_embd"],
+            vocab_size=-(-int(entry["vocab_size"]) // mult) * mult,
+            max_position_embeddings=entry["block_size"],
+            rotary_pct=entry["rotary_percentage"],
+            use_parallel_residual=entry["parallel_residual"],
+        )
+        doc = {
+            "_source": (
+                f"{LIT}#L{lit_lines[name]} (litgpt {name!r} and its Config defaults, read from the "
+                f"hub config.json) over {MLC}#L{mlc_lines['redpajama_3b_v1']} (GPT-NeoX preset, "
+                "verbatim, for the other fields)"
+            ),
+            "_name": f"EleutherAI/{name}",
+            "_aliases": [name],
+            **cfg,
+        }
+        (OUT / f"{name}.json").write_text(json.dumps(doc, indent=2) + "\n")
     for hub_id, lit_name, template, aliases, unverified in MAPPED:
         # litgpt's Config defaults for fields an entry leaves out.
         entry = {"n_embd": 4096, "n_head": 32, **lit[lit_name]}
