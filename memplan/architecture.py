@@ -128,6 +128,8 @@ class Architecture:
         """The same architecture with ``n`` decoder layers (for probes and tests)."""
         cfg = dict(self.config)
         cfg["num_hidden_layers"] = n
+        if isinstance(cfg.get("text_config"), dict):  # multimodal: the language model's layers
+            cfg["text_config"] = {**cfg["text_config"], "num_hidden_layers": n}
         inventory = None
         if self.inventory is not None:
             # Rebuilt when transformers is there (layers need not be alike: DeepSeek's first

@@ -211,6 +211,29 @@ MAPPED = [
 PYTHIA = ["pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b", "pythia-6.9b",
           "pythia-12b"]  # fmt: skip
 
+# Gemma 3 4B/12B/27B are multimodal on the hub (Gemma3ForConditionalGeneration: the language
+# model plus a SigLIP vision tower). The hub config states few keys and transformers' defaults
+# fill the rest (vocab 262208 among them). Text shapes: litgpt's entries; the vision tower and
+# layout: dynquant's transcription of google/gemma-3-4b-it's config.json, which it cross-checks
+# against two ungated mirrors and the advertised 4.30 B. The same 400M SigLIP encoder serves
+# the 4B, 12B and 27B models (Gemma 3 technical report, arXiv:2503.19786, Table 1).
+DYNQUANT = (
+    "https://github.com/kambojvikram/dynquant/blob/87049a1e82fa5a8c14ffdb653dba60690335b47d/"
+    "tests/test_quant_phase3_shapes.py"
+)
+GEMMA3_VISION = {
+    "model_type": "siglip_vision_model",
+    "hidden_size": 1152,
+    "intermediate_size": 4304,
+    "num_attention_heads": 16,
+    "num_hidden_layers": 27,
+    "image_size": 896,
+    "patch_size": 14,
+    "num_channels": 3,
+    "vision_use_head": False,
+}
+GEMMA3 = ["Gemma-3-4b-it", "Gemma-3-12b-it", "Gemma-3-27b-it"]
+
 # Tied embeddings by hub id where the size's own config was not among the sources read.
 TIE = {"Qwen/Qwen3-4B": True, "Qwen/Qwen3-4B-Base": True}
 _LIT_TO_HF = {
@@ -280,6 +303,34 @@ def main(mlc_path: str, lit_path: str) -> None:
             **cfg,
         }
         (OUT / f"{_stem(hub_id)}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    for name in GEMMA3:
+        entry = lit[name]
+        text = {
+            "model_type": "gemma3_text",
+            "hidden_size": entry["n_embd"],
+            "intermediate_size": entry["intermediate_size"],
+            "num_hidden_layers": entry["n_layer"],
+            "num_attention_heads": entry["n_head"],
+            "num_key_value_heads": entry["n_query_groups"],
+            "head_dim": entry["head_size"],
+            "sliding_window": entry["sliding_window_size"],
+            "query_pre_attn_scalar": entry["attention_scores_scalar"],
+            "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+        }
+        doc = {
+            "_source": (
+                f"{LIT}#L{lit_lines[name]} (litgpt {name!r}: text model shapes) and {DYNQUANT} "
+                "(google/gemma-3-4b-it's config.json: vision tower and layout)"
+            ),
+            "_name": f"google/{name.lower()}",
+            "_aliases": [name.lower()],
+            "architectures": ["Gemma3ForConditionalGeneration"],
+            "model_type": "gemma3",
+            "mm_tokens_per_image": 256,
+            "text_config": text,
+            "vision_config": dict(GEMMA3_VISION),
+        }
+        (OUT / f"{name.lower()}.json").write_text(json.dumps(doc, indent=2) + "\n")
     for name in PYTHIA:
         entry = {
             "n_embd": 4096,
