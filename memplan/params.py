@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import Literal
 
 from memplan.architecture import Architecture
 from memplan.inventory import Module
@@ -18,14 +19,26 @@ from memplan.inventory import Module
 
 @dataclass(frozen=True)
 class LoraSetup:
-    """The LoRA adapter: rank, target module names, dropout (dropout > 0 keeps extra activations)."""
+    """The LoRA adapter: rank, target module names, dropout (dropout > 0 keeps extra activations).
+
+    ``use_dora`` adds peft's DoRA magnitude vector (one trainable value per output feature of
+    each targeted layer). ``modules_to_save`` names modules peft trains in full as copies
+    (``lm_head``, ``embed_tokens``, ``norm``): the copy, its gradient and its optimizer state.
+    ``bias`` is peft's option: ``all`` trains every bias, ``lora_only`` the biases of targeted
+    layers.
+    """
 
     r: int = 8
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     alpha: float = 16.0
     dropout: float = 0.0
+    use_dora: bool = False
+    modules_to_save: tuple[str, ...] = ()
+    bias: Literal["none", "all", "lora_only"] = "none"
 
     def __post_init__(self) -> None:
+        if self.bias not in ("none", "all", "lora_only"):
+            raise ValueError(f"LoRA bias must be none, all or lora_only, got {self.bias!r}")
         if self.r <= 0:
             raise ValueError(f"LoRA rank r must be positive, got {self.r}")
         if not self.target_modules:
@@ -245,6 +258,57 @@ def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[
     return tuple(chosen)
 
 
+def saved_module_params(arch: Architecture, lora: LoraSetup) -> int:
+    """Parameters of peft's ``modules_to_save`` copies (trained in full, next to the original)."""
+    if arch.inventory is not None:
+        return _inventory_saved(arch, lora)
+    n_layers, h = arch.num_hidden_layers, arch.hidden_size
+    total = 0
+    for name in lora.modules_to_save:
+        if name in ("lm_head", "embed_tokens"):
+            total += arch.vocab_size * h
+        elif name in ("norm", "model.norm"):
+            total += h
+        else:
+            hit = [lin for lin in arch.layer_linears() if _matches(lin.name, name)]
+            if not hit:
+                raise ValueError(
+                    f"lora.modules_to_save {name!r} matches no module memplan models "
+                    "(lm_head, embed_tokens, norm or a linear layer name)"
+                )
+            total += sum(lin.params for lin in hit) * n_layers
+    return total
+
+
+def lora_extra_params(arch: Architecture, lora: LoraSetup, targets: tuple[str, ...]) -> int:
+    """Trainable parameters beyond A and B: DoRA magnitudes, trained biases, saved modules."""
+    n_layers = arch.num_hidden_layers
+    extra = 0
+    for lin in arch.layer_linears():
+        if lin.name in targets and lora.use_dora:
+            extra += lin.out_features * n_layers  # DoRA magnitude, one per output feature
+    return extra + saved_module_params(arch, lora)
+
+
+def trained_bias_params(arch: Architecture, lora: LoraSetup | None) -> int:
+    """Base biases peft unfreezes for ``bias="all"`` or ``"lora_only"``."""
+    if lora is None or lora.bias == "none":
+        return 0
+    if arch.inventory is not None:
+        chosen, _ = _inventory_targets(arch, lora.target_modules)
+        return sum(
+            m.out_features * m.count
+            for m in arch.inventory.modules
+            if m.kind == "linear" and m.bias and (lora.bias == "all" or m in chosen)
+        )
+    targets = resolve_lora_targets(arch, lora.target_modules)
+    return arch.num_hidden_layers * sum(
+        lin.out_features
+        for lin in arch.layer_linears()
+        if lin.bias and (lora.bias == "all" or lin.name in targets)
+    )
+
+
 def count_params(arch: Architecture, lora: LoraSetup | None = None) -> ParamCounts:
     """Exact parameter counts of ``arch`` (with LoRA adapters when ``lora`` is given).
 
@@ -274,11 +338,13 @@ def count_params(arch: Architecture, lora: LoraSetup | None = None) -> ParamCoun
     modules.append(ModuleCount("lm_head", 1, lm_head, head_lora))
     modules.append(ModuleCount("norm", arch.norms_per_layer * n_layers + 1, norms))
     lora_total += embed_lora + head_lora
+    extra = lora_extra_params(arch, lora, targets) if lora else 0
+    lora_total += extra
     base = embedding + lm_head + norms + layer_linear
     total = base + lora_total
     return ParamCounts(
         total=total,
-        trainable=lora_total if lora else base,
+        trainable=lora_total + trained_bias_params(arch, lora) if lora else base,
         base=base,
         lora=lora_total,
         embedding=embedding,
@@ -288,6 +354,33 @@ def count_params(arch: Architecture, lora: LoraSetup | None = None) -> ParamCoun
         modules=modules,
         lora_targets=targets,
     )
+
+
+def _inventory_saved(arch: Architecture, lora: LoraSetup) -> int:
+    """``modules_to_save`` from the inventory: every parameter under each named module."""
+    assert arch.inventory is not None
+    total = 0
+    for name in lora.modules_to_save:
+        hit = [
+            m
+            for m in arch.inventory.modules
+            if any(
+                n == name or n.endswith("." + name) or ("." + name + ".") in ("." + n + ".")
+                for n in (m.example, m.name)
+            )
+        ]
+        if not hit:
+            raise ValueError(
+                f"lora.modules_to_save {name!r} matches no module of {arch.name} "
+                f"(its modules: {', '.join(lora_target_names(arch))})"
+            )
+        # A tied module owns no parameters; peft's copy of it still holds the full weight.
+        total += sum(
+            (m.in_features * m.out_features if m.tied_to and m.kind == "linear" else m.params)
+            * m.count
+            for m in hit
+        )
+    return total
 
 
 def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
@@ -301,6 +394,8 @@ def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
         adapter = m.lora_params(lora.r) * m.count if lora and m in chosen else 0
         if lora:
             adapter += sum(p.lora_params(lora.r) for p in params if p.module is m) * m.count
+        if lora and lora.use_dora and m in chosen and m.kind == "linear":
+            adapter += m.out_features * m.count  # DoRA's magnitude, one per output feature
         lora_total += adapter
         modules.append(ModuleCount(m.name, m.count, m.total_params, adapter))
         if m.output:
@@ -309,10 +404,12 @@ def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
             embedding += m.total_params
         elif m.kind == "norm":
             norms += m.total_params
+    if lora:
+        lora_total += _inventory_saved(arch, lora)
     base = inv.total_params
     return ParamCounts(
         total=base + lora_total,
-        trainable=lora_total if lora else base,
+        trainable=lora_total + trained_bias_params(arch, lora) if lora else base,
         base=base,
         lora=lora_total,
         embedding=embedding,

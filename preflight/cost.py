@@ -206,6 +206,7 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
     instance's GPU size and count.
     """
     import memplan
+    from memplan.verdict import judge
 
     from .memory import setup_from_spec
     from .spec import SpecError
@@ -216,16 +217,19 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
         return None
     compute = loaded.spec.compute
     count = compute.instance_count if compute is not None else 1
+    stated = compute.gpu_memory_gib if compute is not None else None
+    own = compute is not None and compute.instance_type == instance.name
     setup = base.with_(
-        capacity_gib=float(instance.gpu_memory_gib),
+        capacity_gib=float(stated if own and stated is not None else instance.gpu_memory_gib),
         gpu_name=instance.gpu,
         num_gpus=instance.gpu_count * count,
     )
     try:
-        fits = memplan.estimate(setup).fits
+        plan = memplan.estimate(setup)
     except ValueError:
         return None
-    return None if fits is None else bool(fits)
+    # The toolkit's one verdict: the same judge as `memplan estimate` and PF401/PF402.
+    return judge(plan).fits
 
 
 def compare_spec(

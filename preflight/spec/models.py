@@ -37,6 +37,19 @@ class ModelSpec(_Section):
         "sdpa", description="Attention kernel; changes activation memory (eager keeps scores)."
     )
     revision: str | None = Field(None, description="Hub revision, when model.name is a hub id.")
+    bnb_4bit_use_double_quant: bool = Field(
+        False,
+        description="BitsAndBytesConfig(bnb_4bit_use_double_quant=...) for dtype nf4: the "
+        "per-block fp32 scales are themselves quantised to 8 bits (QLoRA section 3), about "
+        "0.37 bits less per weight: ~3 GiB on a 70B model.",
+    )
+    prepare_model_for_kbit_training: bool = Field(
+        False,
+        description="peft.prepare_model_for_kbit_training(model) is called: every fp16/bf16 "
+        "parameter that is not 4-bit quantised (embeddings, norms, LM head) is cast to fp32, "
+        "and so is the residual stream. (It also turns on gradient checkpointing by default; "
+        "state that in training.gradient_checkpointing.)",
+    )
 
 
 class LoraSpec(_Section):
@@ -52,7 +65,21 @@ class LoraSpec(_Section):
         min_length=1,
         description='Module names that get adapters, e.g. [q_proj, v_proj], or ["all-linear"].',
     )
-    bias: Literal["none", "all", "lora_only"] = Field("none", description="peft's bias option.")
+    bias: Literal["none", "all", "lora_only"] = Field(
+        "none",
+        description="peft's bias option: all trains every bias of the base model, lora_only the "
+        "biases of the targeted layers (their gradients and optimizer state count).",
+    )
+    use_dora: bool = Field(
+        False,
+        description="LoraConfig(use_dora=True): DoRA adds a trainable magnitude per output "
+        "feature of each targeted layer and keeps the base and LoRA outputs for backward.",
+    )
+    modules_to_save: list[str] = Field(
+        default_factory=list,
+        description="LoraConfig(modules_to_save=...): modules trained in full as copies (e.g. "
+        "[lm_head, embed_tokens]): the copy, its gradient and its optimizer state.",
+    )
 
 
 class DataSpec(_Section):
@@ -74,6 +101,11 @@ class DataSpec(_Section):
     num_examples: int | None = Field(None, ge=0, description="Number of training examples.")
     avg_tokens: float | None = Field(None, gt=0, description="Average tokens per example.")
     max_length: int | None = Field(None, gt=0, description="Truncation length in tokens.")
+    packing: bool = Field(
+        False,
+        description="Sequence packing (TRL SFTConfig(packing=True)): examples are concatenated "
+        "into rows of exactly max_length tokens, with no padding and no attention mask.",
+    )
     padding: Literal["longest", "max_length"] = Field(
         "longest",
         description='How batches are padded, which sets the tokens the GPU processes: "longest" '
@@ -95,6 +127,13 @@ class ComputeSpec(_Section):
         None, description="SageMaker instance type such as ml.g5.xlarge (required for sagemaker)."
     )
     instance_count: int = Field(1, ge=1, description="Number of instances.")
+    gpu_memory_gib: float | None = Field(
+        None,
+        gt=0,
+        description="Memory of one GPU in GiB, as torch.cuda.get_device_properties(0)"
+        ".total_memory / 2**30 reports it; for a local GPU, or to override the catalog's figure "
+        "for compute.instance_type.",
+    )
     spot: bool = Field(False, description="Managed spot training (EnableManagedSpotTraining).")
     max_run_hours: float = Field(
         24.0,

@@ -280,3 +280,33 @@ def test_unreachable_hub_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(hub, "_ANSWERS", {})
     with pytest.raises(UnknownModelError, match="unreachable"):
         load_architecture("someone/not-cached")
+
+
+@pytest.mark.parametrize(
+    ("model_type", "extra"),
+    [
+        ("qwen2", {"use_dora": True}),
+        ("llama", {"modules_to_save": ["lm_head", "embed_tokens"]}),
+        ("qwen2", {"bias": "lora_only"}),
+        ("gemma2", {"modules_to_save": ["lm_head"]}),
+    ],
+)
+def test_dora_bias_and_saved_modules_follow_peft(
+    model_type: str, extra: dict[str, Any], tmp_path: Path
+) -> None:
+    (tmp_path / "config.json").write_text(json.dumps(_tiny_config(model_type)))
+    arch = load_architecture(str(tmp_path))
+    model = _built(json.loads((tmp_path / "config.json").read_text()), "causal_lm")
+    targets = ["q_proj", "v_proj"]
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wrapped = peft.get_peft_model(model, peft.LoraConfig(r=8, target_modules=targets, **extra))
+    trainable, _ = wrapped.get_nb_trainable_parameters()
+    lora = LoraSetup(
+        r=8,
+        target_modules=tuple(targets),
+        use_dora=bool(extra.get("use_dora")),
+        modules_to_save=tuple(extra.get("modules_to_save", ())),
+        bias=extra.get("bias", "none"),
+    )
+    assert count_params(arch, lora).trainable == trainable
