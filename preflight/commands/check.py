@@ -77,6 +77,11 @@ from ..render import Format
     metavar="VERSION",
     help="The TRL version the job runs with (default: the repository's pins, else installed).",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never ask the Hugging Face hub for a model's config.json (as HF_HUB_OFFLINE=1 does).",
+)
 def check(
     paths: tuple[Path, ...],
     fmt: str,
@@ -87,6 +92,7 @@ def check(
     input_format: str | None,
     show_silenced: bool,
     output: Path | None,
+    offline: bool = False,
     transformers_version: str | None = None,
     trl_version: str | None = None,
 ) -> None:
@@ -103,6 +109,8 @@ def check(
     from ..render import render
     from ..spec import SpecError
 
+    if offline:
+        os.environ["MEMPLAN_OFFLINE"] = "1"  # memplan reads it: no hub request for config.json
     try:
         stated = {"transformers": transformers_version, "trl": trl_version}
         for flag, value in stated.items():

@@ -24,8 +24,9 @@ class ModelSpec(_Section):
     """Which model is fine-tuned, and how its weights are held in GPU memory."""
 
     name: str = Field(
-        description="A bundled architecture (mistralai/Mistral-7B-v0.1, meta-llama/Meta-Llama-3-8B, "
-        "...), a local directory holding config.json, or a hub id when online."
+        description="A hub id or alias memplan bundles (91: meta-llama/Llama-3.1-8B-Instruct, "
+        "Qwen/Qwen3-8B, ...; `memplan models`), a local directory holding config.json, a model in "
+        "the Hugging Face cache, or a hub id read from the hub's config.json when online."
     )
     dtype: Dtype = Field(
         "bfloat16",
