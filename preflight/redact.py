@@ -73,3 +73,17 @@ def shown_value(key: str, value: object) -> str:
 def redact_secrets(text: str) -> str:
     """``text`` with every token or access-key shape replaced by ``<hidden>``."""
     return SECRET_VALUE.sub(HIDDEN, text)
+
+
+def redact_data(data: object, key: str = "") -> object:
+    """A copy of JSON-like ``data`` for printing: values under credential keys become
+    ``<hidden>``, and token shapes inside any text are hidden too."""
+    if isinstance(data, dict):
+        return {k: redact_data(v, str(k)) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_data(v, key) for v in data]
+    if key and is_secret_key(key) and data not in (None, ""):
+        return HIDDEN
+    if isinstance(data, str):
+        return redact_secrets(data)
+    return data
