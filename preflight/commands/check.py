@@ -56,6 +56,7 @@ from ..render import Format
     type=click.Path(path_type=Path),
     help="Write the report here instead of stdout.",
 )
+@click.option("--overwrite", is_flag=True, help="Let -o replace an existing file.")
 def check(
     paths: tuple[Path, ...],
     fmt: str,
@@ -65,6 +66,7 @@ def check(
     redact: bool,
     input_format: str | None,
     output: Path | None,
+    overwrite: bool,
 ) -> None:
     """Check job specs (and training configs, scripts, notebooks) before launch.
 
@@ -74,11 +76,14 @@ def check(
       preflight check . --format sarif -o preflight.sarif
       preflight check job.yaml --aws --fail-on warning
     """
-    from ..cli_support import print_spec_error
+    from ..cli_support import check_output, print_spec_error, write_output
     from ..pipeline import check as run_check
     from ..render import render
     from ..spec import SpecError
 
+    inputs = [*paths, *([baseline] if baseline is not None else [])]
+    if output is not None:
+        check_output(output, overwrite=overwrite, inputs=inputs)
     try:
         report = run_check(list(paths), aws=aws, input_format=input_format)
     except SpecError as err:
@@ -102,7 +107,7 @@ def check(
 
             text = redact_account_ids(text)
         if output is not None:
-            output.write_text(text)
+            write_output(output, text, overwrite=overwrite, inputs=inputs)
             click.echo(f"wrote {output}", err=True)
         else:
             click.echo(text)
