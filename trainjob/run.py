@@ -40,6 +40,7 @@ from .checkpoints import (
 )
 from .errors import RunFailed, RunRefused, TrainjobError
 from .manifest import Manifest
+from .secrets import without_hub_token
 from .sm_env import SageMakerEnv, in_sagemaker, read_sagemaker_env
 
 log = logging.getLogger("trainjob")
@@ -405,7 +406,7 @@ class _Run:
         from transformers.trainer_callback import ProgressCallback as HFProgress
 
         try:
-            args = TrainingArguments(**args_values)
+            args = TrainingArguments(**without_hub_token(args_values))
         except (TypeError, ValueError) as exc:
             message = str(exc).splitlines()[0]
             raise TrainjobError(
