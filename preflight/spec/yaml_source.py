@@ -22,9 +22,11 @@ from .errors import SpecError, SpecIssue
 T = TypeVar("T")
 
 MAX_BYTES = 4 * 1024 * 1024
-"""Largest YAML file read (4 MiB): real training configs are a few KiB; a DeepSpeed or axolotl
-config with every key written is under 50 KiB."""
-MAX_VALUES = 100_000
+"""Largest YAML document parsed (4 MiB): real training configs are a few KiB; a DeepSpeed or
+axolotl config with every key written is under 50 KiB."""
+MAX_READ_BYTES = 64 * 1024 * 1024
+"""Largest file read at all (notebooks with outputs can be tens of MB; a walk limits them)."""
+MAX_VALUES = 50_000
 """Most values (keys, items, scalars) a document may expand to once aliases are followed."""
 MAX_DEPTH = 100
 """Deepest nesting of mappings and lists accepted."""
@@ -58,8 +60,9 @@ def join_key(prefix: str, part: object) -> str:
     return f"{prefix}.{part}" if prefix else str(part)
 
 
-def read_text(path: Path) -> str:
-    """The file's text as UTF-8, or a SpecError that says why it cannot be read."""
+def read_text(path: Path, limit: int = MAX_READ_BYTES) -> str:
+    """The file's text as UTF-8, or a SpecError that says why it cannot be read (a file over
+    ``limit`` bytes is refused unread)."""
     name = str(path)
     if not path.exists():
         raise SpecError([SpecIssue(name, None, "", "file not found")])
@@ -68,16 +71,11 @@ def read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)  # a pipe or device has no size to stat
+            raw = handle.read(limit + 1)  # a pipe or device has no size to stat
     except OSError as exc:
         raise SpecError([SpecIssue(name, None, "", f"cannot read: {exc.strerror}")]) from None
-    if max(size, len(raw)) > MAX_BYTES:
-        shown = f"{size:,} bytes" if size > MAX_BYTES else f"over {MAX_BYTES:,} bytes"
-        message = (
-            f"is {shown}; files over {MAX_BYTES:,} bytes are not read "
-            "(a training config is a few KiB: is this the right file?)"
-        )
-        raise SpecError([SpecIssue(name, None, "", message)])
+    if max(size, len(raw)) > limit:
+        raise SpecError([SpecIssue(name, None, "", _too_big(size, limit))])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -93,7 +91,9 @@ def load_yaml(path: Path, text: str | None = None) -> YamlDocument:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     if text is None:
-        text = read_text(path)
+        text = read_text(path, MAX_BYTES)
+    elif len(text) > MAX_BYTES:
+        raise SpecError([SpecIssue(str(path), None, "", _too_big(len(text), MAX_BYTES))])
     depth_line = _flow_too_deep(text)
     if depth_line is not None:
         raise SpecError(
@@ -133,6 +133,14 @@ def load_yaml(path: Path, text: str | None = None) -> YamlDocument:
     except _TooBig as exc:
         raise SpecError([SpecIssue(str(path), exc.line, exc.key, str(exc))]) from None
     return doc
+
+
+def _too_big(size: int, limit: int) -> str:
+    shown = f"{size:,} bytes" if size > limit else f"over {limit:,} bytes"
+    return (
+        f"is {shown}; files over {limit:,} bytes are not read "
+        "(a training config is a few KiB: is this the right file?)"
+    )
 
 
 def _flow_too_deep(text: str) -> int | None:
@@ -178,11 +186,12 @@ class _Walk:
     def _tick(self, key: str, depth: int) -> None:
         self.count += 1
         if self.count > MAX_VALUES:
+            where = ".".join(key.split(".")[:2])  # an alias's items carry its anchor's lines
             raise _TooBig(
                 f"the YAML expands to more than {MAX_VALUES:,} values (anchors reused through "
                 "aliases `*name` many times over?); write the values out or use fewer aliases",
-                ".".join(key.split(".")[:2]),
-                nearest(self.lines, key),
+                where,
+                nearest(self.lines, where),
             )
         if depth > MAX_DEPTH:
             raise _TooBig(f"nested deeper than {MAX_DEPTH} levels", key, nearest(self.lines, key))
