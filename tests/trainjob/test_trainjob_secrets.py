@@ -27,15 +27,22 @@ def test_training_args_bin_holds_no_token(tmp_path: Path) -> None:
     spec = write_spec(
         tmp_path,
         output_dir=out,
-        training={"max_steps": 4, "save_steps": 2, "hub_token": TOKEN},
+        training={"max_steps": 2, "save_steps": 1, "hub_token": TOKEN},
     )
     proc = run_trainjob(
-        "run", str(spec), "--threads", "2", "--force", "--reason", "testing the token path"
+        "run",
+        str(spec),
+        "--threads",
+        "2",
+        "--force",
+        "--reason",
+        "testing the token path",
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert TOKEN not in proc.stdout + proc.stderr
     pickles = sorted(out.rglob("training_args.bin"))
-    assert len(pickles) >= 3  # checkpoint-2, checkpoint-4 and the final model (+ its backup)
+    assert len(pickles) >= 3  # checkpoint-1, checkpoint-2 and the final model (+ its backup)
     for path in pickles:
         args = torch.load(path, weights_only=False)
         assert args.hub_token is None, path
