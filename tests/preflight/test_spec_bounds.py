@@ -3,7 +3,6 @@ non-finite numbers, wrong kinds. Each message is compared whole, so a changed wo
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,11 @@ def issues_of(tmp_path: Path, text: str) -> list[tuple[int | None, str, str]]:
     return [(i.line, i.key, i.message) for i in info.value.issues]
 
 
-def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+def test_alias_bomb_is_refused_at_its_key(tmp_path: Path) -> None:
     lines = ["training:", "  a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
     for i in range(1, 8):  # 10^8 values once expanded
         lines.append(f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
-    started = time.monotonic()
-    found = issues_of(tmp_path, "\n".join(lines) + "\n")
-    assert time.monotonic() - started < 5
+    found = issues_of(tmp_path, "\n".join(lines) + "\n")  # speed: benchmarks/safety/
     assert len(found) == 1
     line, key, message = found[0]
     assert key == "training.a4" and line == 6, found  # a0..a3 expand to 11,111 values
