@@ -24,10 +24,13 @@ TIMEOUT = {-24, 24, 36, 152, 255}
 NO_TESTS = {5, 33}
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``summarize.py [ROOT]``: ROOT holds the ``mutants/`` of a run (default: the repo); the
+    table is written next to this script only for the repo's own run."""
+    root = Path(argv[0]).resolve() if argv else ROOT
     rows = []
     survivors: list[str] = []
-    for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
+    for meta in sorted((root / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         if not codes:
             continue
@@ -46,7 +49,7 @@ def main() -> int:
                 counts["no tests"] += 1
             else:
                 counts[f"exit {code}"] += 1
-        module = meta.relative_to(ROOT / "mutants").as_posix().removesuffix(".meta")
+        module = meta.relative_to(root / "mutants").as_posix().removesuffix(".meta")
         judged = counts["killed"] + counts["survived"] + counts["timeout"] + counts["no tests"]
         rate = (counts["killed"] + counts["timeout"]) / judged if judged else 0.0
         rows.append((module, len(codes), counts, rate))
@@ -69,11 +72,14 @@ def main() -> int:
             f"| {module} | {total} | {c['killed']} | {c['survived']} | {c['no tests']} | "
             f"{c['timeout']} | {c['not run']} | {rate:.0%} |"
         )
-    (HERE / "kill_rates.md").write_text("\n".join(lines) + "\n")
-    (HERE / "survivors.txt").write_text("\n".join(sorted(survivors)) + "\n")
     print("\n".join(lines))
+    if root == ROOT:
+        (HERE / "kill_rates.md").write_text("\n".join(lines) + "\n")
+        (HERE / "survivors.txt").write_text("\n".join(sorted(survivors)) + "\n")
+    else:
+        print("\n".join(sorted(survivors)), file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -51,7 +51,14 @@ CASES = {
     "avg_tokens: nan": _set("avg_tokens", ".nan"),
 }
 CLIS = {
-    "preflight check": ["-m", "preflight.cli", "check", "{spec}", "--format", "json"],
+    "preflight check": [
+        "-c",
+        "from preflight.cli import main; main()",
+        "check",
+        "{spec}",
+        "--format",
+        "json",
+    ],
     "memplan estimate": [
         "-c",
         "from preflight.cli_memplan import main; main()",
