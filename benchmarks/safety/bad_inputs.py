@@ -132,7 +132,8 @@ def main() -> None:
         f"Machine: {platform.processor() or platform.machine()}, 2-core AMD EPYC, 24 GiB, no GPU, "
         f"Python {platform.python_version()}; `python benchmarks/safety/bad_inputs.py`. Times are "
         "wall seconds of the whole process (Python start and imports included, about 2 s of it); "
-        "memory is the process's peak RSS. Exit 2 is 'input unusable' with the message shown.",
+        "memory is the process's peak RSS. Exit 2 is 'input unusable' with the message shown. "
+        f"Load average at the end: {os.getloadavg()[0]:.1f}.",
         "",
         "| Case | CLI | Exit | Seconds | Peak MB | First message line |",
         "|---|---|---:|---:|---:|---|",
