@@ -12,6 +12,7 @@ that expands anchors and aliases stops at ``MAX_VALUES`` values or ``MAX_DEPTH``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,8 +161,11 @@ def _flow_too_deep(text: str) -> int | None:
 
 
 def _duplicate_message(exc: Exception) -> str:
+    """``duplicate key "name"``, without the two values ruamel quotes (one may be a token)."""
     text = str(getattr(exc, "problem", "")) or str(exc)
-    return text.split("\n")[0].replace("found duplicate key", "duplicate key")
+    first = text.split("\n")[0]
+    found = re.search(r'duplicate key "(.*?)" with value', first)
+    return f'duplicate key "{found.group(1)}"' if found else "duplicate key"
 
 
 class _TooBig(Exception):

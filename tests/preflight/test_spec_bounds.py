@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from preflight.spec import SpecError, load_spec, yaml_source
-from preflight.spec.training_checks import range_problem
+from preflight.spec.training_checks import _num, range_problem
 
 
 def issues_of(tmp_path: Path, text: str) -> list[tuple[int | None, str, str]]:
@@ -172,6 +172,11 @@ def test_exactly_the_limit_is_read(tmp_path: Path) -> None:
         ),
         ("name: [a]\n", (1, "name", "must be text")),
         (
+            "training:\n  hub_token: hf_AAAAAAAAAAAAAAAAAAAAAAAAA\n  hub_token: x\n",
+            (3, "", 'invalid YAML: duplicate key "hub_token"'),
+        ),
+        ("model:\n  name: a\nmodel:\n  name: b\n", (3, "", 'invalid YAML: duplicate key "model"')),
+        (
             "training: [a]\n",
             (1, "training", "must be a mapping of TrainingArguments fields, not a list"),
         ),
@@ -203,3 +208,26 @@ def test_ranges_edges() -> None:
     assert range_problem("anything", 2**53 + 1) is not None
     assert range_problem("anything", float("-inf")) == "must be a finite number, got -inf"
     assert range_problem("max_steps", True) is None and range_problem("max_steps", "x") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1, "1"),
+        (1.0, "1"),
+        (0.5, "0.5"),
+        (-1, "-1"),
+        (9_999_999, "9999999"),
+        (10**7, "10,000,000"),
+        (-(10**7), "-10,000,000"),
+        (25_000_000.0, "25,000,000"),
+        (10**16, "10,000,000,000,000,000"),
+        (10**16 + 1, "1e+16"),
+        (1e16, "1e+16"),
+        (2**64, "1.84e+19"),
+        (1e30, "1e+30"),
+        (1e-5, "1e-05"),
+    ],
+)
+def test_numbers_in_messages(value: float, shown: str) -> None:
+    assert _num(value) == shown
