@@ -107,7 +107,8 @@ def validate_checkpoint(path: Path, *, require_optimizer: bool = True) -> Checkp
             problems.append("adapter_config.json missing")
         else:
             try:
-                json.loads(config.read_text(encoding="utf-8"))
+                if not isinstance(json.loads(config.read_text(encoding="utf-8")), dict):
+                    problems.append("adapter_config.json is not a JSON object")
             except (OSError, ValueError) as exc:
                 problems.append(f"adapter_config.json does not parse ({_short(exc)})")
     else:

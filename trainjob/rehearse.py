@@ -219,7 +219,7 @@ def rehearse(
             "the SIGTERM save fits SageMaker's 120 s window",
             seconds is not None and seconds < GRACE_SECONDS,
             f"{seconds:.2f} s from signal to validated checkpoint on this copy; it grows with the "
-            "checkpoint's bytes (preflight PF213 estimates the full job's)"
+            "checkpoint's bytes (preflight PF214 estimates the full job's)"
             if seconds is not None
             else "not measured",
         )

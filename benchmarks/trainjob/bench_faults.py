@@ -123,7 +123,7 @@ Measured {results["measured_at"]} on: {results["machine"]}.
 
 The SIGTERM figure includes waiting for the step in progress to end (a tiny-model step is ~12 ms);
 on a real job the step time and the checkpoint's bytes over the disk's write rate dominate, which is
-what preflight's PF213 estimates before launch.
+what preflight's PF214 estimates before launch.
 """
     (HERE / "faults_results.md").write_text(md)
     print(md)

@@ -1,4 +1,4 @@
-"""PF213: can the SIGTERM checkpoint be written inside SageMaker's 120 s window?
+"""PF214: can the SIGTERM checkpoint be written inside SageMaker's 120 s window?
 
 The estimate is the bytes a checkpoint holds (memplan's weights and optimizer state for a full
 fine-tune; the trainable parameters and their optimizer state for LoRA) over the write rate of
@@ -102,7 +102,7 @@ class CheckpointOutlastsGraceWindow(Rule):
     - https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html
     """
 
-    id = "PF213"
+    id = "PF214"
     name = "checkpoint-outlasts-grace-window"
     severity = Severity.WARNING
     title = "The SIGTERM checkpoint cannot be written inside SageMaker's 120 s window"

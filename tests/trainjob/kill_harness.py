@@ -169,15 +169,40 @@ def install_hooks(events: Events) -> None:
     del real_save_file
 
 
+def drop_dac_override() -> None:
+    """Drop CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from this process (capset(2)), so root's
+    writes obey permission bits like anyone else's; files it owns stay readable."""
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        ]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (Data * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    mask = ~((1 << 1) | (1 << 2)) & 0xFFFFFFFF  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    data[0].effective &= mask
+    data[0].permitted &= mask
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def child(job: dict[str, Any], log_path: Path, trace_path: Path | None) -> None:
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     fault = job.get("fault") or {}
-    if fault.get("as_uid") is not None:  # a user who may not write the output dir: EACCES
-        os.setgroups([])
-        os.setgid(int(fault["as_uid"]))
-        os.setuid(int(fault["as_uid"]))
+    if fault.get("drop_dac"):  # root that obeys file permissions: a 0555 folder gives EACCES
+        drop_dac_override()
     from transformers import TrainerCallback
 
     from trainjob.run import RunOptions, run_and_report
