@@ -4,8 +4,20 @@ A pure library with typed inputs: it never imports ``preflight`` or ``trainjob``
 spec files, and imports boto3 and matplotlib only inside the functions that need them.
 """
 
-from costmodel.catalog import GPU, Calibration, Catalog, InstanceType, Price, load_catalog
+from costmodel.catalog import (
+    GPU,
+    PRICE_MAX_AGE_DAYS,
+    Calibration,
+    Catalog,
+    InstanceType,
+    InterruptionRisk,
+    Price,
+    SpotSaving,
+    load_catalog,
+    mtbf_from_monthly_share,
+)
 from costmodel.compare import (
+    DEFAULT_CAPACITY_WAIT_MINUTES,
     DEFAULT_RESTART_MINUTES,
     Comparison,
     Option,
@@ -13,7 +25,12 @@ from costmodel.compare import (
     compare,
     default_instances,
 )
-from costmodel.duration import DurationEstimate, estimate_checkpoint_minutes, estimate_duration
+from costmodel.duration import (
+    DurationEstimate,
+    estimate_checkpoint_minutes,
+    estimate_duration,
+    estimate_restore_minutes,
+)
 from costmodel.errors import (
     MissingPriceError,
     MissingThroughputError,
@@ -34,7 +51,13 @@ from costmodel.spot import (
 from costmodel.workload import Workload
 
 __all__ = [
+    "DEFAULT_CAPACITY_WAIT_MINUTES",
     "DEFAULT_RESTART_MINUTES",
+    "PRICE_MAX_AGE_DAYS",
+    "InterruptionRisk",
+    "SpotSaving",
+    "estimate_restore_minutes",
+    "mtbf_from_monthly_share",
     "GPU",
     "Calibration",
     "Catalog",

@@ -84,7 +84,9 @@ def cost_vs_mtbf(
     m0 = params.mtbf_hours if math.isfinite(params.mtbf_hours) else 100.0
     pts: list[CurvePoint] = []
     for m in np.geomspace(max(m0 / 10.0, 0.5), m0 * 20.0, n):
-        p = SpotParams(float(m), params.checkpoint_hours, params.restart_hours)
+        p = SpotParams(
+            float(m), params.checkpoint_hours, params.restart_hours, params.billed_restart_hours
+        )
         tau = optimal_checkpoint_interval(p.mtbf_hours, p.checkpoint_hours).exact_hours
         tau = min(max(tau, 1.0 / 3600.0), work_hours)
         exp = spot_expectation(work_hours, tau, p)

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from costmodel.catalog import Catalog, InstanceType, load_catalog
 from costmodel.workload import Workload
 
+#: Assumed time for SageMaker to start a replacement instance and its training container after
+#: a spot interruption (minutes, billed: the instance runs).  An assumption, not a measurement.
+CONTAINER_START_MINUTES = 5.0
+
+#: Assumed sustained read speed of the model and the checkpoint from S3 or the hub (MB/s).
+RESTORE_READ_MB_S = 125.0
+
 #: Assumed sustained write speed of a checkpoint to the instance's local volume (MB/s) and a
 #: fixed per-save overhead (seconds). Assumptions, not measurements: override checkpoint
 #: minutes with --checkpoint-minutes when you know better.
@@ -29,6 +36,7 @@ class DurationEstimate:
     throughput_basis: str
     seconds_per_step: float
     hours: float
+    grad_accum: int = 1
 
     def hours_for_steps(self, steps: int) -> float:
         """Wall hours of compute to reach ``steps`` optimizer steps."""
@@ -46,6 +54,7 @@ class DurationEstimate:
             "world_size": self.world_size,
             "total_steps": self.total_steps,
             "global_batch": self.global_batch,
+            "gradient_accumulation_steps": self.grad_accum,
             "tokens": self.tokens,
             "flops": self.flops,
             "effective_tflops_per_gpu": round(self.effective_tflops_per_gpu, 2),
@@ -85,14 +94,30 @@ def estimate_duration(
         instance_count=instance_count,
         world_size=world,
         total_steps=steps,
-        global_batch=workload.per_device_batch_size * workload.grad_accum * world,
+        global_batch=workload.global_batch(world),
         tokens=tokens,
         flops=flops,
         effective_tflops_per_gpu=tflops,
         throughput_basis=basis,
         seconds_per_step=seconds / steps,
         hours=seconds / 3600.0,
+        grad_accum=workload.grad_accum_for(world),
     )
+
+
+def estimate_restore_minutes(workload: Workload) -> float:
+    """Billed minutes from a replacement instance to training again after an interruption.
+
+    Container start, then reading the base model and the latest checkpoint
+    (:data:`CONTAINER_START_MINUTES`, :data:`RESTORE_READ_MB_S`: assumptions).  The model's
+    size is ``model_bytes`` (2 bytes per parameter, the hub's half-precision files, when not
+    given).
+    """
+    model = (
+        workload.model_bytes if workload.model_bytes is not None else 2.0 * workload.params_total
+    )
+    read_s = (model + workload.checkpoint_bytes()) / (RESTORE_READ_MB_S * 1e6)
+    return CONTAINER_START_MINUTES + read_s / 60.0
 
 
 def estimate_checkpoint_minutes(workload: Workload) -> float:

@@ -1,14 +1,18 @@
-"""Rich rendering of a :class:`Comparison`: the options table, checkpoint advice, the seed's
-heuristic beside the model, and a small terminal chart.  Computing happens elsewhere."""
+"""Rich and markdown rendering of a :class:`Comparison`: the options table, checkpoint advice,
+the seed's heuristic beside the model, what each row rests on, and a small terminal chart.
+Computing happens elsewhere.  Whether a row fits is always written in words (colour vanishes
+in CI logs and pipes)."""
 
 from __future__ import annotations
+
+import math
 
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from costmodel.compare import Comparison
+from costmodel.compare import Comparison, Option
 from costmodel.curves import Curve
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -63,7 +67,7 @@ def render_comparison(cmp: Comparison, curve: Curve | None = None) -> Renderable
         pad_edge=False,
         padding=(0, 1, 0, 0),
         caption="late: share of runs past the deadline; save: recommended save_steps; "
-        "red: does not fit GPU memory",
+        "spot range: expected $ at the short and long MTBF ends of the interruption band",
     )
     for col, justify in (
         ("instance", "left"),
@@ -75,6 +79,8 @@ def render_comparison(cmp: Comparison, curve: Curve | None = None) -> Renderable
         ("P90 $", "right"),
         ("late", "right"),
         ("save", "right"),
+        ("spot range $", "right"),
+        ("fit", "left"),
     ):
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     rec = cmp.recommendation
@@ -91,9 +97,17 @@ def render_comparison(cmp: Comparison, curve: Curve | None = None) -> Renderable
             f"${o.p90_cost_usd:,.0f}",
             risk,
             f"{o.save_steps:,}",
-            style="bold green" if chosen else ("red" if o.fits_memory is False else None),
+            _range_text(o),
+            o.fit_short(),
+            style="bold green" if chosen else ("red" if not o.feasible else None),
         )
     parts: list[RenderableType] = [table]
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for o in cmp.options:
+        key = (o.instance_type, o.does_not_fit)
+        if o.does_not_fit and key not in seen:
+            seen.add(key)
+            parts.append(Text(f"{o.instance_type} {o.market}: {o.fit_text()}", style="red"))
     for name, why in cmp.skipped:
         parts.append(Text(f"skipped {name}: {why}", style="yellow"))
     if cmp.checkpoint is not None and cmp.primary is not None:
@@ -106,7 +120,8 @@ def render_comparison(cmp: Comparison, curve: Curve | None = None) -> Renderable
                 f"Checkpoint every {cmp.checkpoint.minutes:,.1f} min of work "
                 f"(save_steps={cmp.checkpoint_save_steps:,}; Daly {cmp.checkpoint.daly_hours * 60:,.1f}, "
                 f"Young {cmp.checkpoint.young_hours * 60:,.1f}) for MTBF {p.mtbf_hours:g} h, "
-                f"save {p.checkpoint_hours * 60:.1f} min, restart {p.restart_hours * 60:.0f} min."
+                f"save {p.checkpoint_hours * 60:.1f} min, restart {p.restart_hours * 60:.0f} min "
+                f"unbilled wait + {p.billed_restart_hours * 60:.1f} min billed restore."
             )
         )
     h = cmp.seed_heuristic
@@ -133,6 +148,74 @@ def render_comparison(cmp: Comparison, curve: Curve | None = None) -> Renderable
     style = "bold green" if rec.instance_type else "bold red"
     label = f"{rec.market} {rec.instance_type}" if rec.instance_type else "none"
     parts.append(Text(f"Recommendation: {label}: {rec.reason}", style=style))
+    if rec.range_note:
+        parts.append(Text(f"The recommendation {rec.range_note}.", style=style))
+    parts.append(Text("\nInputs each row rests on:", style="bold"))
+    for name, rows in cmp.inputs.items():
+        parts.append(Text(f"  {name}", style="bold"))
+        for what, value in rows:
+            parts.append(Text(f"    {what}: {value}"))
+    for w in cmp.warnings:
+        parts.append(Text(f"WARNING price: {w}", style="bold yellow"))
     if cmp.price_source:
         parts.append(Text(f"Prices: {cmp.price_source}", style="dim"))
     return Group(*parts)
+
+
+def _range_text(o: Option) -> str:
+    """``$72-$71`` style pair of a spot row's expected cost at both MTBF ends, or ``-``."""
+    r = o.expected_cost_range_usd
+    if o.market != "spot" or r is None or o.mtbf_range_hours is None:
+        return "-"
+    lo, hi = o.mtbf_range_hours
+    if lo == hi:
+        return f"${r[0]:,.0f} (one MTBF)"
+    return f"${r[0]:,.0f} to ${r[1]:,.0f}"
+
+
+def _mtbf(v: float) -> str:
+    return "never" if math.isinf(v) else f"{v:,.0f} h"
+
+
+def render_markdown(cmp: Comparison) -> str:
+    """The ``--format markdown`` report: the same rows, fit in words, inputs and warnings."""
+    lines = [
+        f"### costmodel compare ({cmp.region}, {cmp.instance_count} instance(s))",
+        "",
+        "| instance | market | $/h | hours | P90 h | $ | P90 $ | spot $ at MTBF ends | "
+        "P90 $ at MTBF ends | MTBF range | save | fit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+    ]
+    rec = cmp.recommendation
+    for o in cmp.options:
+        chosen = o.instance_type == rec.instance_type and o.market == rec.market
+        name = f"**{o.instance_type}**" if chosen else o.instance_type
+        if o.market == "spot" and o.mtbf_range_hours and o.expected_cost_range_usd:
+            e = o.expected_cost_range_usd
+            p = o.p90_cost_range_usd or e
+            ends = f"${e[0]:,.2f} / ${e[1]:,.2f}"
+            p90s = f"${p[0]:,.2f} / ${p[1]:,.2f}"
+            mtbf = f"{_mtbf(o.mtbf_range_hours[0])} to {_mtbf(o.mtbf_range_hours[1])}"
+        else:
+            ends = p90s = mtbf = "-"
+        lines.append(
+            f"| {name} | {o.market} | {o.usd_per_hour:,.2f} | {o.expected_hours:,.1f} | "
+            f"{o.p90_hours:,.1f} | ${o.expected_cost_usd:,.2f} | ${o.p90_cost_usd:,.2f} | "
+            f"{ends} | {p90s} | {mtbf} | {o.save_steps:,} | {o.fit_text()} |"
+        )
+    for name, why in cmp.skipped:
+        lines.append(f"\nskipped {name}: {why}")
+    label = f"{rec.market} {rec.instance_type}" if rec.instance_type else "none"
+    lines += ["", f"**Recommendation**: {label}: {rec.reason}"]
+    if rec.range_note:
+        lines.append(f"The recommendation {rec.range_note}.")
+    lines += ["", "**Inputs each row rests on**", ""]
+    for name, rows in cmp.inputs.items():
+        lines.append(f"- `{name}`")
+        lines += [f"  - {what}: {value}" for what, value in rows]
+    if cmp.warnings:
+        lines += ["", "**Warnings**", ""]
+        lines += [f"- WARNING price: {w}" for w in cmp.warnings]
+    if cmp.price_source:
+        lines += ["", f"Prices: {cmp.price_source}"]
+    return "\n".join(lines)

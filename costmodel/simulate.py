@@ -82,6 +82,7 @@ def simulate(
     if runs < 1:
         raise ValueError("runs must be >= 1")
     m, c, r = params.mtbf_hours, params.checkpoint_hours, params.restart_hours
+    rb = params.billed_restart_hours
     seg_len = interval_hours + c
     n_full = math.floor(work_hours / interval_hours + 1e-12)
     rest = work_hours - n_full * interval_hours
@@ -115,8 +116,8 @@ def simulate(
         hit = active[~finished]
         xs = x[~finished]
         done_segments[hit] += np.floor(xs / seg_len).astype(np.int64)
-        hours[hit] += xs + r
-        billed[hit] += xs
+        hours[hit] += xs + r + rb
+        billed[hit] += xs + rb
         interruptions[hit] += 1
         active = hit
     if active.size:

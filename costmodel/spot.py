@@ -42,17 +42,29 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SpotParams:
-    """Interruption and recovery figures (all in hours); ``mtbf_hours=inf`` means never."""
+    """Interruption and recovery figures (all in hours); ``mtbf_hours=inf`` means never.
+
+    A restart has two parts: ``restart_hours`` is not billed (waiting for spot capacity: no
+    instance runs), ``billed_restart_hours`` is (container start, model load and checkpoint
+    download run on a billed instance).  Both delay the job; no interruption is modelled
+    during either.
+    """
 
     mtbf_hours: float
     checkpoint_hours: float
     restart_hours: float
+    billed_restart_hours: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.mtbf_hours > 0:
             raise ValueError("mtbf_hours must be positive")
-        if self.checkpoint_hours < 0 or self.restart_hours < 0:
+        if self.checkpoint_hours < 0 or self.restart_hours < 0 or self.billed_restart_hours < 0:
             raise ValueError("checkpoint and restart times cannot be negative")
+
+    @property
+    def total_restart_hours(self) -> float:
+        """Wall hours from an interruption to training again (billed and unbilled)."""
+        return self.restart_hours + self.billed_restart_hours
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,7 @@ def expm1_or_inf(x: float) -> float:
 
 def segment_expected_hours(tau: float, params: SpotParams) -> float:
     """Expected wall hours to finish one segment of ``tau`` work (see the module docstring)."""
-    m, c, r = params.mtbf_hours, params.checkpoint_hours, params.restart_hours
+    m, c, r = params.mtbf_hours, params.checkpoint_hours, params.total_restart_hours
     if math.isinf(m):
         return tau + c
     return (m + r) * expm1_or_inf((tau + c) / m)

@@ -28,10 +28,34 @@ def _bytes(dtype: str) -> float:
 
 
 def residual_bytes(setup: TrainingSetup) -> float:
-    """Bytes per element of the residual stream (the weights' float dtype)."""
+    """Bytes per element of the residual stream.
+
+    It is the embeddings' dtype (the weights' float dtype; the compute dtype for quantised
+    models) with two exceptions that make it fp32: peft's ``prepare_model_for_kbit_training``
+    upcasts the embeddings, and 16-bit weights under autocast to the *other* 16-bit dtype
+    (fp16 weights with ``bf16=True``) add an fp16 residual to a bf16 sub-layer output, which
+    type promotion turns into fp32 from the first layer on.
+    """
+    if setup.kbit_upcast:
+        return 4.0
     if setup.weight_dtype in ("int8", "nf4"):
         return _bytes(setup.compute_dtype)
+    if (
+        setup.mixed_precision != "no"
+        and setup.weight_dtype in ("float16", "bfloat16")
+        and setup.weight_dtype != setup.compute_dtype
+    ):
+        return 4.0
     return _bytes(setup.weight_dtype)
+
+
+def dense_dtype(setup: TrainingSetup) -> str:
+    """The dtype of the unquantised parameters (embeddings, norms, LM head)."""
+    if setup.kbit_upcast:
+        return "float32"
+    if setup.weight_dtype in ("int8", "nf4"):
+        return setup.compute_dtype
+    return setup.weight_dtype
 
 
 def adapter_bytes(setup: TrainingSetup) -> float:
@@ -107,12 +131,24 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
                 else:
                     inv[f"{key}.input"] = t * f_in * source_dtype
                 inv[f"{lin.name}.lora_a_out"] = t * r * ab
+            if lora.use_dora:
+                # peft's DoraLinearLayer.forward: (m/||W'|| - 1) * base_result and
+                # m/||W'|| * lora_result * scaling keep both outputs for the magnitude's grad.
+                inv[f"{lin.name}.dora_base_result"] = t * f_out * cb
+                inv[f"{lin.name}.dora_lora_result"] = t * f_out * (cb if autocast else ab)
+                if lora.dropout > 0 and (
+                    setup.weight_dtype in ("int8", "nf4")
+                    or setup.weight_dtype != setup.compute_dtype
+                ):
+                    # With dropout peft recomputes F.linear(x, dequantised/cast W), which keeps
+                    # that weight copy for backward.
+                    inv[f"{lin.name}.dora_weight_copy"] = f_in * f_out * cb
     del lin_in, lin_out
 
     # Autocast keeps a compute-dtype copy of every float weight it casts, and the matmul keeps it
     # for backward (the gradient of the input needs the weight): a second copy of the layer.
     if autocast and setup.weight_dtype in ("float32", "float16", "bfloat16"):
-        if _bytes(setup.weight_dtype) != cb:
+        if setup.weight_dtype != setup.compute_dtype:
             inv["autocast_weight_copies"] = sum(lin.params for lin in arch.layer_linears()) * cb
 
     # Attention core.
@@ -128,7 +164,8 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
         inv["attn.k_repeated"] = t * groups_kv * cb
         inv["attn.v_repeated"] = t * groups_kv * cb
         inv["attn.softmax_fp32"] = b * heads * s * s * 4
-        inv["attn.probs"] = b * heads * s * s * cb
+        if cb != 4:
+            inv["attn.probs"] = b * heads * s * s * cb  # (fp32: .to() returns the softmax itself)
         if arch.config.get("attn_logit_softcapping"):
             # Gemma 2 soft-caps attention scores with tanh, whose output backward needs.
             inv["attn.softcap_tanh"] = b * heads * s * s * cb
@@ -153,8 +190,77 @@ def layer_inventory(setup: TrainingSetup) -> dict[str, float]:
 
 
 def uses_eager(setup: TrainingSetup) -> bool:
-    """Eager attention: asked for, or the only one transformers allows (Gemma 2's softcapping)."""
-    return setup.attn_implementation == "eager" or setup.arch.model_type == "gemma2"
+    """Eager attention: asked for, or Gemma 2 with sdpa.
+
+    Gemma 2 sets ``_supports_sdpa = False`` (SDPA cannot soft-cap), so transformers falls back
+    to eager for it; ``flash_attention_2`` is supported (``_supports_flash_attn = True``, the
+    kernel soft-caps) and keeps flash's memory.
+    """
+    if setup.attn_implementation == "eager":
+        return True
+    return setup.arch.model_type == "gemma2" and setup.attn_implementation == "sdpa"
+
+
+def _fused_half_softmax(setup: TrainingSetup) -> bool:
+    """``softmax(x, dtype=float32)`` on an fp16 CUDA tensor runs one half-to-float kernel.
+
+    ATen's ``softmax`` takes ``_softmax(x, dim, half_to_float=True)`` only for CUDA Half input;
+    bf16 (and CPU) input is first copied to fp32 (aten/src/ATen/native/SoftMax.cpp).
+    """
+    return setup.compute_dtype == "float16"
+
+
+def eager_score_elements(setup: TrainingSetup) -> int:
+    """Elements of one layer's attention scores (batch x heads x seq x seq); 0 unless eager."""
+    if not uses_eager(setup):
+        return 0
+    return setup.batch_size * setup.arch.num_attention_heads * setup.seq_len**2
+
+
+def eager_saved_bytes_per_score(setup: TrainingSetup) -> float:
+    """What one layer keeps per score for backward: the fp32 softmax and its cast copy."""
+    cb = compute_bytes(setup)
+    return 4 + (cb if cb != 4 else 0)
+
+
+def eager_forward_peak_bytes_per_score(setup: TrainingSetup) -> float:
+    """Live bytes per score at the forward peak inside eager attention.
+
+    ``attn = softmax(scores, dtype=float32).to(q.dtype)``: the scores (compute dtype) stay
+    referenced until the assignment; bf16 scores are first copied to fp32 for the softmax, so
+    scores + fp32 copy + fp32 softmax are live together (2 + 4 + 4); with fp16 the fused kernel
+    skips the copy and the peak is scores + softmax + cast (2 + 4 + 2); in fp32 scores + softmax.
+    """
+    cb = compute_bytes(setup)
+    if cb == 4:
+        return 8.0
+    if _fused_half_softmax(setup):
+        return cb + 4 + cb
+    return cb + 4 + 4
+
+
+def eager_backward_peak_bytes_per_score(setup: TrainingSetup) -> float:
+    """Live bytes per score at the backward peak inside eager attention.
+
+    Backward of the softmax holds its saved fp32 output, the fp32 gradient reaching it and the
+    gradient it returns: fp32 (4 + 4 + 4) unless the fused fp16 kernel returns fp16 (4 + 4 + 2).
+    The gradient of the probabilities (compute dtype) is freed once cast to fp32.
+    """
+    if _fused_half_softmax(setup):
+        return 4 + 4 + compute_bytes(setup)
+    return 12.0
+
+
+def eager_mask_bytes(setup: TrainingSetup) -> float:
+    """Eager attention always gets a materialised (batch, 1, seq, seq) additive mask.
+
+    transformers' ``eager_mask`` builds it once per forward in the embeddings' dtype; Gemma 2
+    builds a second one for its sliding-window layers.
+    """
+    if not uses_eager(setup):
+        return 0.0
+    masks = 2 if setup.arch.model_type == "gemma2" else 1
+    return masks * setup.batch_size * setup.seq_len**2 * residual_bytes(setup)
 
 
 def _input_groups(model_type: str) -> dict[str, tuple[str, ...]]:

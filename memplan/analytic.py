@@ -19,9 +19,16 @@ from __future__ import annotations
 from memplan.activations import (
     adapter_bytes,
     compute_bytes,
+    dense_dtype,
+    eager_backward_peak_bytes_per_score,
+    eager_forward_peak_bytes_per_score,
+    eager_mask_bytes,
+    eager_saved_bytes_per_score,
+    eager_score_elements,
     layer_inventory,
     residual_bytes,
 )
+from memplan.architecture import model_provenance
 from memplan.constants import (
     ADAM8BIT_BLOCK,
     ALLOCATOR_OVERHEAD_FRACTION,
@@ -33,7 +40,7 @@ from memplan.constants import (
     NF4_BLOCK,
     NF4_DOUBLE_QUANT_BLOCK,
 )
-from memplan.params import ParamCounts, count_params
+from memplan.params import ParamCounts, count_params, saved_module_params, trained_bias_params
 from memplan.plan import MemoryPlan
 from memplan.setup import TrainingSetup
 
@@ -47,6 +54,10 @@ def weight_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
     arch = setup.arch
     dense = counts.embedding + counts.lm_head + counts.norms
     linear = counts.layer_linear
+    if setup.weight_dtype in ("nf4", "int8") and counts.quantizable is not None:
+        # bitsandbytes replaces nn.Linear layers only; fused experts and the rest stay dense.
+        dense += linear - counts.quantizable
+        linear = counts.quantizable
     if setup.weight_dtype == "nf4":
         per_block = 4 / NF4_BLOCK
         if setup.double_quant:
@@ -60,32 +71,83 @@ def weight_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
     else:
         linear_bytes = linear * BYTES[setup.weight_dtype]
         dense_bytes = dense * BYTES[setup.weight_dtype]
-    lora_bytes = counts.lora * adapter_bytes(setup) if setup.lora else 0
-    return int(linear_bytes + dense_bytes + lora_bytes)
+    if setup.kbit_upcast:
+        # prepare_model_for_kbit_training: every fp16/bf16 parameter that is not Params4bit
+        # goes to fp32 (peft.utils.other); int8 weights are int8 and stay.
+        dense_bytes = dense * 4
+        if setup.weight_dtype in ("float16", "bfloat16"):
+            linear_bytes = linear * 4
+    if setup.lora is None:
+        return int(linear_bytes + dense_bytes)
+    saved = saved_module_params(setup.arch, setup.lora)
+    adapters = counts.lora - saved
+    return int(
+        linear_bytes
+        + dense_bytes
+        + adapters * adapter_bytes(setup)
+        + saved * dense_dtype_bytes(setup)
+    )
+
+
+def dense_dtype_bytes(setup: TrainingSetup) -> float:
+    """Bytes per element of the unquantised parameters (embeddings, norms, LM head, biases)."""
+    if setup.kbit_upcast:
+        return 4.0
+    if setup.weight_dtype in ("int8", "nf4"):
+        return BYTES[setup.compute_dtype]
+    return BYTES[setup.weight_dtype]
 
 
 def trainable_dtype_bytes(setup: TrainingSetup) -> float:
-    """Bytes per trainable parameter (and per gradient element)."""
-    if setup.lora is not None:
+    """Bytes per trainable parameter (and per gradient element), averaged over what is trained.
+
+    LoRA adapters (and DoRA magnitudes) are fp32; ``modules_to_save`` copies and unfrozen biases
+    keep the base model's dtype.
+    """
+    if setup.lora is None:
+        return 4.0 if setup.kbit_upcast else BYTES[setup.weight_dtype]
+    counts = count_params(setup.arch, setup.lora)
+    if not counts.trainable:
         return adapter_bytes(setup)
-    return BYTES[setup.weight_dtype]
+    dense = saved_module_params(setup.arch, setup.lora) + trained_bias_params(
+        setup.arch, setup.lora
+    )
+    adapters = counts.trainable - dense
+    return (adapters * adapter_bytes(setup) + dense * dense_dtype_bytes(setup)) / counts.trainable
+
+
+# Optimizer state per trainable parameter: (number of full-size states, bytes per element; None
+# means the parameter's dtype, as torch.optim keeps it). Sources: torch.optim.AdamW (exp_avg,
+# exp_avg_sq), RMSprop (square_avg), Adagrad (sum); bitsandbytes 32-bit optimizers keep fp32
+# states, 8-bit ones 1 byte plus one fp32 absmax per 2048 (arXiv 2110.02861); bnb Lion keeps
+# exp_avg only; AdEMAMix keeps two first moments and one second (arXiv 2409.03137); torchao
+# AdamW4bit keeps 4-bit states with one scale per block of 128.
+_STATE_LAYOUT: dict[str, tuple[int, float | None]] = {
+    "adamw": (2, None),
+    "adamw_foreach": (2, None),
+    "adamw_8bit": (2, 1 + 4 / ADAM8BIT_BLOCK),
+    "adamw_4bit": (2, 0.5 + 4 / 128),
+    "sgd": (0, None),
+    "lion": (1, 4.0),
+    "lion_8bit": (1, 1 + 4 / ADAM8BIT_BLOCK),
+    "rmsprop": (1, None),
+    "rmsprop_8bit": (1, 1 + 4 / ADAM8BIT_BLOCK),
+    "adagrad": (1, None),
+    "ademamix": (3, 4.0),
+    "ademamix_8bit": (3, 1 + 4 / ADAM8BIT_BLOCK),
+}
 
 
 def optimizer_state_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
     """Optimizer state for all trainable parameters, before any sharding."""
     n = counts.trainable
     pb = trainable_dtype_bytes(setup)
-    if setup.optimizer == "adamw":
-        # exp_avg and exp_avg_sq in the parameter's dtype (torch.optim.AdamW).
-        return int(2 * n * pb)
-    if setup.optimizer == "adamw_8bit":
-        return int(2 * n * (1 + 4 / ADAM8BIT_BLOCK))
-    if setup.optimizer == "sgd":
-        # The Trainer's "sgd" is torch.optim.SGD without momentum: no state.
-        return 0
-    # Adafactor (transformers): factored second moment, one row and one column vector per
-    # matrix, a full vector per 1-D parameter, no first moment (beta1=None).
-    return int(_adafactor_elements(setup) * pb)
+    if setup.optimizer == "adafactor":
+        # Adafactor (transformers): factored second moment, one row and one column vector per
+        # matrix, a full vector per 1-D parameter, no first moment (beta1=None).
+        return int(_adafactor_elements(setup) * pb)
+    states, per = _STATE_LAYOUT[setup.optimizer]
+    return int(states * n * (pb if per is None else per))
 
 
 def _adafactor_elements(setup: TrainingSetup) -> int:
@@ -114,10 +176,16 @@ def _adafactor_elements(setup: TrainingSetup) -> int:
 def optimizer_step_temporaries(setup: TrainingSetup) -> int:
     """Scratch memory inside ``optimizer.step()``.
 
-    Fused AdamW and plain SGD update in place. transformers' Adafactor works one parameter at a
-    time in fp32 (an fp32 copy of the parameter, its squared gradient, the update and a
-    temporary), so its scratch is about four fp32 copies of the largest parameter.
+    Fused AdamW, bitsandbytes optimizers and plain SGD update in place. torch's foreach
+    implementations (``adamw_torch``: AdamW without ``fused``; RMSprop; Adagrad) take the square
+    root of the whole second-moment list at once (``torch._foreach_sqrt`` in
+    ``_multi_tensor_adamw``), a full copy of one state. transformers' Adafactor works one
+    parameter at a time in fp32 (an fp32 copy of the parameter, its squared gradient, the
+    update and a temporary), so its scratch is about four fp32 copies of the largest parameter.
     """
+    if setup.optimizer in ("adamw_foreach", "rmsprop", "adagrad"):
+        counts = count_params(setup.arch, setup.lora)
+        return int(counts.trainable * trainable_dtype_bytes(setup))
     if setup.optimizer != "adafactor":
         return 0
     arch = setup.arch
@@ -144,6 +212,41 @@ def dequant_scratch_bytes(setup: TrainingSetup) -> int:
         return 0
     largest = max(lin.in_features * lin.out_features for lin in setup.arch.layer_linears())
     return int(largest * compute_bytes(setup))
+
+
+_AFTER_ATTENTION = ("mlp", "gate_proj", "up_proj", "down_proj", "gate_up_proj", "down_in")
+_LATE_NORMS = ("post_attn_norm", "pre_ffn_norm", "post_ffn_norm")
+
+
+def after_attention_bytes(inv: dict[str, float]) -> float:
+    """What a layer saves after its attention (MLP, its LoRA, the later norms).
+
+    Backward frees those before it reaches the attention of the same layer.
+    """
+    return sum(
+        v
+        for k, v in inv.items()
+        if k.split(".")[0] in _AFTER_ATTENTION or k.split(".")[0] in _LATE_NORMS
+    )
+
+
+def autocast_cache_bytes(setup: TrainingSetup) -> int:
+    """Weight casts autocast keeps until its context exits, beyond what backward saves.
+
+    torch's autocast caches the compute-dtype copy of every leaf tensor that requires grad
+    (``cached_cast`` in aten/src/ATen/autocast_mode.cpp), so with trained fp32 (or other-dtype)
+    weights every layer's copy stays live to the end of forward. Without checkpointing the
+    matmuls save those copies anyway (counted in the layer inventory); with checkpointing they
+    are extra. Frozen base weights (LoRA) are not cached.
+    """
+    if not setup.gradient_checkpointing or setup.lora is not None:
+        return 0
+    if setup.mixed_precision == "no" or setup.weight_dtype == setup.compute_dtype:
+        return 0
+    if setup.weight_dtype not in ("float32", "float16", "bfloat16"):
+        return 0
+    per_layer = sum(lin.params for lin in setup.arch.layer_linears())
+    return int(setup.arch.num_hidden_layers * per_layer * compute_bytes(setup))
 
 
 def master_copy_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
@@ -173,8 +276,8 @@ def _head_terms(setup: TrainingSetup) -> tuple[float, float, float]:
         saved += t * h * rd + t * h * (lb if setup.mixed_precision != "no" else rd)
     upcast: float = 0 if lb == 4 else 4
     autocast_head = 0.0
-    if setup.mixed_precision != "no" and setup.weight_dtype in ("float32", "float16", "bfloat16"):
-        if BYTES[setup.weight_dtype] != lb:
+    if setup.mixed_precision != "no":
+        if dense_dtype(setup) != setup.compute_dtype:
             autocast_head = arch.vocab_size * h * lb  # compute-dtype copy of the LM head
     saved += autocast_head
     # Forward: logits, their fp32 copy and the log-softmax output are live together.
@@ -223,15 +326,48 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
     resident_grads = grads if setup.gradient_accumulation_steps > 1 else 0
 
     scratch = dequant_scratch_bytes(setup)
-    forward = weights + states + resident_grads + saved + max(head_fwd, scratch)
-    backward_start = weights + states + resident_grads + saved + head_bwd
-    backward_recompute = weights + states + resident_grads + saved + recompute + scratch
+    base = weights + states + resident_grads
+    cache = autocast_cache_bytes(setup)
+    forward = base + saved + cache + max(head_fwd, scratch)
+    backward_start = base + saved + head_bwd
+    backward_recompute = base + saved + recompute + scratch
+    scores = eager_score_elements(setup)
+    if scores:
+        # Eager attention's transients, at the last layer (forward) and the first one
+        # backward reaches; with checkpointing the layer's own saved scores are not kept.
+        own = 0.0 if setup.gradient_checkpointing else eager_saved_bytes_per_score(setup)
+        mask = eager_mask_bytes(setup)
+        fwd_peak = eager_forward_peak_bytes_per_score(setup)
+        bwd_peak = eager_backward_peak_bytes_per_score(setup)
+        forward = max(forward, base + kept + cache + mask + scores * (fwd_peak - own))
+        if setup.gradient_checkpointing:
+            # Backward reaches attention after the MLP and the norms after it: their saved
+            # tensors are freed by then.
+            recompute_attn = base + saved + recompute - after_attention_bytes(inv) + mask
+            recompute_attn += scores * (bwd_peak - eager_saved_bytes_per_score(setup))
+            backward_recompute = max(backward_recompute + mask, recompute_attn)
+        else:
+            backward_recompute = max(
+                backward_recompute,
+                base + kept + scores * (bwd_peak - eager_saved_bytes_per_score(setup)),
+            )
     # Full fine-tuning ends backward with every gradient allocated and little else.
     backward_end: float = weights + states + grads if setup.lora is None else 0
     if setup.lora is None and arch.tie_word_embeddings and backward_end:
         # A tied embedding gets two gradients (LM head and lookup) summed at the very end.
         backward_end += 2 * arch.vocab_size * arch.hidden_size * trainable_dtype_bytes(setup)
-    backward = max(backward_start, backward_recompute, backward_end) + ddp_buckets
+    backward_late = 0.0
+    if setup.lora is None and setup.gradient_checkpointing:
+        # Full fine-tuning with checkpointing: the first layer is recomputed last, when every
+        # later layer's (and the head's) gradients already exist.
+        layer_grads = sum(lin.params for lin in arch.layer_linears()) + arch.norms_per_layer * (
+            arch.hidden_size
+        )
+        layer_grads_bytes = layer_grads * trainable_dtype_bytes(setup)
+        first_input = setup.tokens * arch.hidden_size * residual_bytes(setup)
+        backward_late = weights + states + grads - layer_grads_bytes + first_input + recompute
+        backward_late += head_saved
+    backward = max(backward_start, backward_recompute, backward_end, backward_late) + ddp_buckets
     optimizer = weights + grads + states + ddp_buckets + optimizer_step_temporaries(setup)
     phases = {"forward": forward, "backward": backward, "optimizer": optimizer}
     top = max(phases, key=lambda p: phases[p])
@@ -267,6 +403,13 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
             "full fine-tuning of fp16 weights with fp16=True fails in the Trainer "
             "('Attempting to unscale FP16 gradients'); load the model in float32 or use bf16"
         )
+    if setup.weight_dtype in ("int8", "nf4") and counts.quantizable is not None:
+        kept = counts.layer_linear - counts.quantizable
+        if kept > 0.01 * counts.base:
+            notes.append(
+                f"bitsandbytes quantizes nn.Linear layers only: {kept / 1e9:.2f} B parameters "
+                f"(fused MoE experts, routers) stay in {setup.compute_dtype}"
+            )
     if arch.max_position_embeddings and setup.seq_len > arch.max_position_embeddings:
         notes.append(
             f"seq_len {setup.seq_len} exceeds the model's max_position_embeddings "
@@ -282,4 +425,5 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
         peak_phase=top,
         phase_peaks={k: int(v) for k, v in phases.items()},
         notes=tuple(notes),
+        model=model_provenance(arch),
     )

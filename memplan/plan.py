@@ -28,6 +28,9 @@ class MemoryPlan:
     phase_peaks: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     engine: str = "analytic"
+    #: Where the model came from: name, resolved_from (catalog, local directory, Hugging Face
+    #: cache, hub), inventory (precomputed, meta-device build, hand-written layout), source.
+    model: dict[str, str] = field(default_factory=dict)
 
     @property
     def peak_gib(self) -> float:
@@ -39,10 +42,11 @@ class MemoryPlan:
 
     @property
     def fits(self) -> bool | None:
-        """True when the peak stays within capacity; None when capacity is unknown."""
-        if self.capacity_bytes is None:
-            return None
-        return self.peak_bytes <= self.capacity_bytes
+        """The toolkit's one verdict (:func:`memplan.verdict.judge`, its default headroom rule);
+        None when capacity is unknown."""
+        from memplan.verdict import judge
+
+        return judge(self).fits
 
     def headroom_fraction(self) -> float | None:
         """Share of capacity left free at the peak (negative when it does not fit)."""
@@ -51,22 +55,28 @@ class MemoryPlan:
         return 1.0 - self.peak_bytes / self.capacity_bytes
 
     def fits_with(self, headroom: float) -> bool | None:
-        """True when at least ``headroom`` (a fraction of capacity) stays free."""
-        left = self.headroom_fraction()
-        return None if left is None else left >= headroom
+        """True when at least ``headroom`` (a fraction of capacity) stays free (same judge)."""
+        from memplan.verdict import judge
+
+        return judge(self, headroom=headroom).fits
 
     def to_json(self) -> dict[str, Any]:
         """The ``memory`` object of preflight's JSON report, plus parameter counts."""
+        from memplan.verdict import judge
+
         cap = self.capacity_gib
+        verdict = judge(self)
         return {
             "peak_gib": round(self.peak_gib, 3),
             "capacity_gib": None if cap is None else round(cap, 3),
-            "fits": self.fits,
+            "fits": verdict.fits,
+            "verdict": verdict.to_json(),
             "breakdown_gib": {k: round(v / GIB, 3) for k, v in self.breakdown.items()},
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "tensor_peak_gib": round(self.tensor_peak_bytes / GIB, 3),
             "peak_phase": self.peak_phase,
             "engine": self.engine,
+            "model": dict(self.model),
             "notes": list(self.notes),
         }

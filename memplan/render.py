@@ -37,7 +37,7 @@ def _bar(used: float, capacity: float, width: int = BAR_WIDTH) -> str:
     return f"[{colour}]" + "█" * filled + "[/]" + "░" * (width - filled)
 
 
-def plan_table(plan: MemoryPlan, title: str, headroom: float) -> Any:
+def plan_table(plan: MemoryPlan, title: str, headroom: float | None = None) -> Any:
     """A rich Table of the breakdown, the peak, the capacity and the verdict."""
     from rich.table import Table
 
@@ -61,19 +61,30 @@ def plan_table(plan: MemoryPlan, title: str, headroom: float) -> Any:
     return table
 
 
-def verdict(plan: MemoryPlan, headroom: float) -> str:
-    """One line: fits / does not fit, with the margin."""
-    cap = plan.capacity_gib
-    if cap is None:
-        return "[yellow]capacity unknown[/]: name compute.instance_type to get a verdict"
-    free = cap - plan.peak_gib
-    share = free / cap
-    if plan.fits is False:
-        return f"[bold red]does not fit[/]: {-free:.2f} GiB over the {cap:.2f} GiB of the GPU"
-    if share < headroom:
+def verdict(plan: MemoryPlan, headroom: float | None = None) -> str:
+    """One line: fits / does not fit, with the margin (memplan.verdict.judge decides)."""
+    from memplan.verdict import judge
+
+    v = judge(plan, headroom=headroom)
+    cap = v.capacity_gib
+    if v.fits is None or cap is None:
         return (
-            f"[bold red]does not fit with {headroom:.0%} headroom[/]: only {free:.2f} GiB "
+            "[yellow]capacity unknown[/]: name compute.instance_type, compute.gpu_memory_gib "
+            "or --gpu to get a verdict"
+        )
+    free = cap - v.peak_gib
+    share = v.free_share or 0.0
+    if v.peak_gib > cap:
+        return f"[bold red]does not fit[/]: {-free:.2f} GiB over the {cap:.2f} GiB of the GPU"
+    if not v.fits:
+        return (
+            f"[bold red]does not fit with {v.headroom:.0%} headroom[/]: only {free:.2f} GiB "
             f"({share:.1%}) of {cap:.2f} GiB would stay free"
+        )
+    if v.tight:
+        return (
+            f"[bold yellow]fits, tight[/]: {free:.2f} GiB ({share:.1%}) of {cap:.2f} GiB stays "
+            f"free (under {v.comfort:.0%})"
         )
     return f"[bold green]fits[/]: {free:.2f} GiB ({share:.1%}) of {cap:.2f} GiB stays free"
 
@@ -94,12 +105,17 @@ def trace_table(result: TraceResult, analytic: MemoryPlan) -> Any:
     return table
 
 
-def suggestions_table(found: list[Suggestion], headroom: float) -> Any:
+def suggestions_table(found: list[Suggestion], headroom: float | None = None) -> Any:
     """The best settings that fit, with what changes and the peak of each."""
     from rich.table import Table
 
     table = Table(
-        title=f"settings that fit with {headroom:.0%} headroom (best first)", title_justify="left"
+        title=(
+            "settings that fit memplan's headroom rule (best first)"
+            if headroom is None
+            else f"settings that fit with {headroom:.0%} headroom (best first)"
+        ),
+        title_justify="left",
     )
     table.add_column("#", justify="right")
     table.add_column("change")

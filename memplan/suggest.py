@@ -28,6 +28,7 @@ from memplan.analytic import estimate
 from memplan.params import LoraSetup, resolve_lora_targets
 from memplan.plan import MemoryPlan
 from memplan.setup import TrainingSetup
+from memplan.verdict import judge
 
 SATURATION_TOKENS = 1024
 CHECKPOINT_COST_FULL = 4 / 3
@@ -85,8 +86,11 @@ def _lora_options(setup: TrainingSetup) -> list[tuple[LoraSetup | None, list[str
     return options
 
 
-def suggest(setup: TrainingSetup, headroom: float = 0.10, limit: int = 5) -> list[Suggestion]:
-    """Settings that fit ``setup``'s GPU with ``headroom`` free, best first.
+def suggest(
+    setup: TrainingSetup, headroom: float | None = None, limit: int = 5
+) -> list[Suggestion]:
+    """Settings that fit ``setup``'s GPU, best first: memplan's verdict (:func:`judge`) with
+    its headroom rule, or with ``headroom`` free when given.
 
     Returns an empty list when capacity is unknown or nothing in the grid fits.
     """
@@ -99,7 +103,7 @@ def suggest(setup: TrainingSetup, headroom: float = 0.10, limit: int = 5) -> lis
     if setup.lora is not None and setup.weight_dtype != "nf4":
         dtypes.append("nf4")
     optimizers = [setup.optimizer]
-    if setup.lora is None and setup.optimizer == "adamw":
+    if setup.lora is None and setup.optimizer in ("adamw", "adamw_foreach"):
         optimizers.append("adamw_8bit")
     found: list[Suggestion] = []
     for batch in batches:
@@ -119,7 +123,7 @@ def suggest(setup: TrainingSetup, headroom: float = 0.10, limit: int = 5) -> lis
                                 optimizer=optim,
                             )
                             plan = estimate(cand)
-                            if not plan.fits_with(headroom):
+                            if not judge(plan, headroom=headroom).fits:
                                 continue
                             changes = _describe(setup, cand) + lora_changes
                             speed = relative_speed(cand)

@@ -8,7 +8,8 @@ returns and keeps a running sum of live storage bytes (a weak reference per stor
 it dies), so the peak is what the caching allocator would be asked for, before its rounding.
 
 Tracing a 7B model layer by layer would take minutes; decoder layers are identical, so the step
-is traced with 1 and 2 layers and every figure is extrapolated linearly to the real depth.
+is traced with 1 and 2 layers (2 and 4 where layers alternate sliding and full attention) and
+every figure is extrapolated linearly to the real depth.
 
 Known differences from a CUDA run, stated rather than hidden: the fake tensors live on the CPU
 device, so ``sdpa`` (and ``flash_attention_2``, traced as ``sdpa``) take the CPU flash kernel,
@@ -154,8 +155,9 @@ def _build_model(setup: TrainingSetup, layers: int) -> Any:
         fields.pop(key, None)
     fields["use_cache"] = False
     cfg = AutoConfig.for_model(model_type, **fields)
-    eager = setup.attn_implementation == "eager" or setup.arch.model_type == "gemma2"
-    if eager:
+    from memplan.activations import uses_eager
+
+    if uses_eager(setup):
         attn = "eager"
     elif setup.padded and setup.attn_implementation == "sdpa":
         attn = "sdpa"  # with fake inputs transformers always builds the mask, as padding does
@@ -186,18 +188,34 @@ def _register_unpadded_sdpa() -> str:
         **kwargs: Any,
     ) -> Any:
         kwargs["is_causal"] = True
+        # Flash soft-caps inside the kernel (Gemma 2); SDPA cannot, and the cap keeps no
+        # tensor of its own there, so it is dropped for the trace.
+        kwargs.pop("softcap", None)
         return sdpa_attention_forward(module, query, key, value, None, **kwargs)
 
-    AttentionInterface.register("memplan_unpadded_sdpa", unpadded_sdpa)
-    return "memplan_unpadded_sdpa"
+    # (no "sdpa" in the name: transformers would apply its SDPA support check, which Gemma 2
+    # fails although its flash_attention_2 path keeps the same tensors.)
+    AttentionInterface.register("memplan_unpadded_kernel", unpadded_sdpa)
+    return "memplan_unpadded_kernel"
 
 
 def _optimizer(setup: TrainingSetup, params: list[Any]) -> Any:
-    """The optimizer the Trainer builds for ``setup.optimizer`` (its default AdamW is fused)."""
+    """The optimizer the Trainer builds for ``setup.optimizer``.
+
+    ``adamw_torch_fused`` (the default for torch >= 2.8) is AdamW(fused=True); ``adamw_torch``
+    is AdamW's own default on CUDA tensors, foreach, which the CPU fake tensors would not pick
+    by themselves, so it is asked for.
+    """
     import torch
 
     if setup.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=1e-4, fused=True)
+    if setup.optimizer == "adamw_foreach":
+        return torch.optim.AdamW(params, lr=1e-4, foreach=True)
+    if setup.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=1e-4, foreach=True)
+    if setup.optimizer == "adagrad":
+        return torch.optim.Adagrad(params, lr=1e-4, foreach=True)
     if setup.optimizer == "sgd":
         return torch.optim.SGD(params, lr=1e-4)
     if setup.optimizer == "adafactor":
@@ -216,8 +234,10 @@ def check_traceable(setup: TrainingSetup) -> None:
         raise TraceUnsupportedError(
             f"{setup.weight_dtype} weights need bitsandbytes CUDA kernels; use the analytic engine"
         )
-    if setup.optimizer == "adamw_8bit":
-        raise TraceUnsupportedError("8-bit AdamW needs bitsandbytes CUDA kernels")
+    if setup.optimizer not in ("adamw", "adamw_foreach", "rmsprop", "adagrad", "sgd", "adafactor"):
+        raise TraceUnsupportedError(
+            f"optimizer {setup.optimizer!r} needs bitsandbytes or torchao CUDA kernels"
+        )
 
 
 def probe(setup: TrainingSetup, layers: int) -> ProbeResult:
@@ -251,8 +271,16 @@ def _probe(setup: TrainingSetup, layers: int) -> ProbeResult:
                         else list(setup.lora.target_modules)
                     ),
                     task_type="CAUSAL_LM",
+                    use_dora=setup.lora.use_dora,
+                    bias=setup.lora.bias,
+                    modules_to_save=list(setup.lora.modules_to_save) or None,
                 ),
             )
+    if setup.kbit_upcast:
+        # peft.prepare_model_for_kbit_training's cast (without its checkpointing switch).
+        for param in model.parameters():
+            if param.dtype in (torch.float16, torch.bfloat16):
+                param.data = param.data.to(torch.float32)
     with fake:
         model = model.to_empty(device="cpu")
         # to_empty gives tied parameters separate storage; tie them again as loading would.
@@ -283,7 +311,7 @@ def _probe(setup: TrainingSetup, layers: int) -> ProbeResult:
             def autocast() -> Any:
                 return torch.autocast("cpu", dtype=dtype)
 
-        with tracker.mode(), _cuda_like_dropout():
+        with tracker.mode(), _cuda_like_dropout(), _cuda_like_softmax():
             # With gradient accumulation the second micro-batch runs with the first one's
             # gradients resident: trace two, so the phase peaks are the second one's.
             for _micro in range(2 if setup.gradient_accumulation_steps > 1 else 1):
@@ -342,14 +370,25 @@ def _extrapolate(a: int, b: int, la: int, lb: int, target: int) -> int:
     return round(a + (target - la) * per_layer)
 
 
-def trace(setup: TrainingSetup, probe_layers: tuple[int, int] = (1, 2)) -> TraceResult:
+#: Model types whose layers alternate sliding-window and full attention: a 1-layer probe builds
+#: only the sliding mask, a 2-layer one both, and the extra mask would be extrapolated as if every
+#: layer added one. Their probes have 2 and 4 layers, so both hold one mask of each kind.
+_ALTERNATING = frozenset({"gemma2", "gemma3", "gemma3_text", "cohere2"})
+
+
+def default_probe_layers(setup: TrainingSetup) -> tuple[int, int]:
+    """The two probe depths that extrapolate linearly for this model."""
+    return (2, 4) if setup.arch.model_type in _ALTERNATING else (1, 2)
+
+
+def trace(setup: TrainingSetup, probe_layers: tuple[int, int] | None = None) -> TraceResult:
     """Trace ``setup`` with two shallow probes and extrapolate to the real number of layers.
 
     When the model has no more layers than the deeper probe, the model is traced whole.
     """
     started = time.perf_counter()
     n = setup.arch.num_hidden_layers
-    la, lb = probe_layers
+    la, lb = probe_layers or default_probe_layers(setup)
     if n <= lb:
         whole = probe(setup, n)
         probes = [whole]
@@ -408,6 +447,29 @@ def _cuda_like_dropout() -> Iterator[None]:
         yield
     finally:
         torch.nn.functional.dropout = original
+
+
+@contextmanager
+def _cuda_like_softmax() -> Iterator[None]:
+    """Make ``F.softmax(half, dtype=float32)`` take CUDA's fused half-to-float kernel.
+
+    On CUDA, ATen runs ``_softmax(x, dim, half_to_float=True)`` for fp16 input asked to return
+    fp32; on CPU it first copies the input to fp32. bf16 takes the copy on both.
+    """
+    import torch
+
+    original = torch.nn.functional.softmax
+
+    def softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+        if dtype == torch.float32 and input.dtype == torch.float16 and dim is not None:
+            return torch._softmax(input, dim, True)
+        return original(input, dim=dim, _stacklevel=_stacklevel, dtype=dtype)
+
+    torch.nn.functional.softmax = softmax
+    try:
+        yield
+    finally:
+        torch.nn.functional.softmax = original
 
 
 @contextmanager

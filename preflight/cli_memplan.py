@@ -1,6 +1,7 @@
 """``memplan``: does one training step fit the GPU, with what margin, and what would fit.
 
-    memplan estimate SPEC [--trace] [--suggest] [--headroom 0.10] [--format rich|json]
+    memplan estimate SPEC [--trace] [--suggest] [--gpu NAME|GiB] [--headroom F]
+                          [--format rich|json]
 
 Exit codes as everywhere: 0 it fits with the headroom asked, 1 it does not, 2 the input could
 not be used (the message names the file, the line and the key).
@@ -41,25 +42,55 @@ def cli() -> None:
 @click.option(
     "--headroom",
     type=float,
-    default=0.10,
-    show_default=True,
-    help="Share of GPU memory that must stay free for a setting to count as fitting.",
+    default=None,
+    help="Share of GPU memory that must stay free for a setting to count as fitting "
+    "(default: memplan's rule, the one preflight check uses; see docs/memplan.md).",
+)
+@click.option(
+    "--gpu",
+    "gpu",
+    default=None,
+    metavar="NAME|GiB",
+    help="The GPU to judge against: a catalog name (A10G, L4, L40S, T4, A100-40GB, A100-80GB, "
+    "H100, H200, B200) or its memory in GiB as torch reports it (e.g. 23.5). Overrides "
+    "compute.instance_type and compute.gpu_memory_gib.",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True
 )
-def estimate(spec: Path, do_trace: bool, do_suggest: bool, headroom: float, fmt: str) -> None:
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never ask the Hugging Face hub for a model's config.json (as HF_HUB_OFFLINE=1 does).",
+)
+def estimate(
+    spec: Path,
+    do_trace: bool,
+    do_suggest: bool,
+    headroom: float | None,
+    gpu: str | None,
+    fmt: str,
+    offline: bool,
+) -> None:
     """Estimate the peak GPU memory of one training step of the job in SPEC."""
+    import os
+
     import memplan
+    from memplan.verdict import judge
+
+    if offline:
+        os.environ["MEMPLAN_OFFLINE"] = "1"
 
     from .memory import setup_from_spec
 
-    if not 0 <= headroom < 1:
+    if headroom is not None and not 0 <= headroom < 1:
         fail(f"--headroom must be in [0, 1), got {headroom:g}")
     if not spec.is_file():
         fail(f"{spec}: no such file")
     loaded = load_spec(spec)
     setup = setup_from_spec(loaded)
+    if gpu is not None:
+        setup = setup.with_(**_gpu_option(gpu))
     plan = memplan.estimate(setup)
     traced = None
     if do_trace:
@@ -77,13 +108,15 @@ def estimate(spec: Path, do_trace: bool, do_suggest: bool, headroom: float, fmt:
         from memplan.suggest import suggest
 
         found = suggest(setup, headroom=headroom)
-    ok = plan.fits_with(headroom)
+    judged = judge(plan, headroom=headroom)
+    ok = judged.fits
     if fmt == "json":
         out: dict[str, Any] = {
             "spec": str(spec),
             "memory": plan.to_json(),
-            "headroom": headroom,
+            "headroom": round(judged.headroom, 4),
             "fits_with_headroom": ok,
+            "verdict": judged.to_json(),
         }
         if traced is not None:
             out["trace"] = _trace_json(traced, plan)
@@ -115,6 +148,46 @@ def estimate(spec: Path, do_trace: bool, do_suggest: bool, headroom: float, fmt:
         raise SystemExit(exit_codes.FINDINGS)
 
 
+def _gpu_option(value: str) -> dict[str, Any]:
+    """``--gpu``: a catalog GPU name or a capacity in GiB, as TrainingSetup fields."""
+    try:
+        gib = float(value)
+    except ValueError:
+        gib = None
+    if gib is not None:
+        if gib <= 0:
+            fail(f"--gpu {value}: a GPU memory in GiB must be positive")
+        return {"capacity_gib": gib, "gpu_name": f"{gib:g} GiB GPU"}
+    import costmodel
+
+    gpus = costmodel.load_catalog().gpus
+    by_name = {name.lower(): name for name in gpus}
+    name = by_name.get(value.strip().lower())
+    if name is None:
+        fail(f"--gpu {value}: unknown GPU (known: {', '.join(sorted(gpus))}; or give GiB)")
+    return {"capacity_gib": float(gpus[name].memory_gib), "gpu_name": name}
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def models(fmt: str) -> None:
+    """List the bundled checkpoints memplan answers for without a download (docs/models.md)."""
+    import memplan
+
+    names = memplan.catalog_names()
+    if fmt == "json":
+        click.echo(json.dumps(names, indent=2))
+        return
+    for name in names:
+        click.echo(name)
+    click.echo(
+        f"{len(names)} models; any other: a local directory with config.json, the Hugging Face "
+        "cache, or (online) the hub's config.json"
+    )
+
+
 def _trace_json(traced: Any, plan: Any) -> dict[str, Any]:
     from memplan.constants import GIB
 
@@ -130,7 +203,12 @@ def _trace_json(traced: Any, plan: Any) -> dict[str, Any]:
 
 
 def _render(
-    setup: Any, plan: Any, traced: Any, found: list[Any], headroom: float, do_suggest: bool
+    setup: Any,
+    plan: Any,
+    traced: Any,
+    found: list[Any],
+    headroom: float | None,
+    do_suggest: bool,
 ) -> None:
     from rich.console import Console
 
@@ -150,6 +228,10 @@ def _render(
         f"mixed precision {setup.mixed_precision}, checkpointing "
         f"{'on' if setup.gradient_checkpointing else 'off'}, {setup.optimizer}, "
         f"{setup.attn_implementation}" + (f", {setup.gpu_name}" if setup.gpu_name else "")
+    )
+    title += (
+        f"\nmodel read from: {arch.resolved_from or 'catalog'}, modules "
+        f"{arch.inventory_path or 'hand-written layout'}"
     )
     console.print(plan_table(plan, title, headroom))
     console.print(verdict(plan, headroom))

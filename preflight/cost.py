@@ -5,15 +5,15 @@ memplan for the parameter counts and layer sizes, and hands costmodel plain numb
 
 Tokens the GPU processes: ``data.num_examples x tokens_per_example x num_train_epochs``, or
 ``max_steps x batch x grad-accum x GPUs x tokens_per_example`` when ``max_steps`` is set (as in
-the Trainer).  ``tokens_per_example`` is ``data.avg_tokens`` capped by ``data.max_length``
-(dynamic padding) when counting by epochs, and ``max_length`` when counting by ``max_steps``
-(see :func:`tokens_per_example`).  The spec has no padding key: data padded to ``max_length``
-and counted by epochs is underestimated by ``max_length / avg_tokens``.
+the Trainer; the GPUs are the spec's own instance's, so every compared instance trains the same
+examples).  ``tokens_per_example`` follows ``data.padding`` as the collator pads (see
+:func:`tokens_per_example`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,19 +34,83 @@ class MissingFacts:
     issues: list[SpecIssue]
 
 
-def tokens_per_example(avg_tokens: float | None, max_length: int | None, padding: str) -> float:
+#: Bytes of scheduler.pt, rng_state.pth, trainer_state.json and training_args.bin in one
+#: checkpoint: kilobytes to a few hundred KB (trainer_state grows with the log); 1 MB is an
+#: upper figure, not a measurement.
+CHECKPOINT_EXTRA_BYTES = 1e6
+
+
+def expected_batch_max(avg_tokens: float, max_length: float | None, batch: int) -> float:
+    """Expected padded length of a batch of ``batch`` examples under ``padding: longest``.
+
+    ``DataCollatorWithPadding`` pads each batch to its longest example, so a batch costs
+    ``batch x E[max of its lengths]``, capped by ``max_length`` (truncation).  Only the mean
+    length is known; lengths are taken as exponential with that mean (an assumption: the
+    spread of real text lengths is of the order of their mean), so
+    ``E[min(max, L)] = integral_0^L 1 - (1 - exp(-x/mean))^batch dx`` (numerically, 400 steps).
+    """
+    if batch <= 1:
+        return min(avg_tokens, max_length) if max_length else avg_tokens
+    top = float(max_length) if max_length else avg_tokens * 40.0
+    steps = 400
+    h = top / steps
+    total = 0.0
+    for i in range(steps):
+        x = (i + 0.5) * h
+        total += 1.0 - (1.0 - math.exp(-x / avg_tokens)) ** batch
+    return total * h
+
+
+def tokens_per_example(
+    avg_tokens: float | None,
+    max_length: int | None,
+    padding: str,
+    batch_size: int = 1,
+    group_by_length: bool = False,
+) -> float:
     """Tokens the GPU processes per example.
 
     ``padding: max_length`` pads every example to ``max_length`` (what reproduces the seed's own
-    run: 152,000 steps in 168 h); ``longest`` (dynamic padding) costs about ``avg_tokens``, capped
-    by ``max_length``. Either falls back to the other figure when only one is given.
+    run: 152,000 steps in 168 h); ``longest`` (dynamic padding) pads each per-device batch to its
+    longest example (:func:`expected_batch_max`); with ``batch_size`` 1 or
+    ``group_by_length`` (batches of similar lengths) that is about ``avg_tokens``, capped by
+    ``max_length``. Either falls back to the other figure when only one is given.
     """
     if padding == "max_length" and max_length is not None:
         return float(max_length)
     if avg_tokens is not None:
-        return min(float(avg_tokens), float(max_length)) if max_length else float(avg_tokens)
+        batch = 1 if group_by_length else batch_size
+        return expected_batch_max(float(avg_tokens), max_length, batch)
     assert max_length is not None
     return float(max_length)
+
+
+def _checkpoint_bytes_per_param(loaded: LoadedSpec) -> tuple[float, float]:
+    """(weight, optimizer-state) bytes per trainable parameter, as memplan counts them.
+
+    The Trainer saves what it trains: the weights in their dtype and AdamW's two moments in
+    the same dtype (``zeros_like``), or the 8-bit optimizer's state; none with
+    ``save_only_model``.  Falls back to fp32
+    weights with AdamW (4 + 8) when the spec cannot be read as a memplan setup.
+    """
+    try:
+        import memplan
+        from memplan.analytic import optimizer_state_bytes, trainable_dtype_bytes
+
+        from .memory import setup_from_spec
+        from .spec import SpecError
+
+        setup = setup_from_spec(loaded)
+    except (ImportError, ValueError):
+        return 4.0, 8.0
+    except SpecError:
+        return 4.0, 8.0
+    counts = memplan.count_params(setup.arch, setup.lora)
+    n = max(int(counts.trainable), 1)
+    optim = optimizer_state_bytes(setup, counts) / n
+    if bool(loaded.spec.training.get("save_only_model", False)):
+        optim = 0.0  # Trainer then writes no optimizer.pt (nor scheduler): a restart restarts them
+    return float(trainable_dtype_bytes(setup)), optim
 
 
 def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
@@ -72,14 +136,23 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
         return MissingFacts(issues)
     try:
         arch = memplan.load_architecture(loaded.model_target() or spec.model.name)
-    except memplan.UnknownModelError as exc:
-        return MissingFacts([loaded.issue("model.name", str(exc))])
+    except memplan.UnknownModelError:
+        # The memory note says why and how to fix it; once is enough.
+        return MissingFacts([loaded.issue("model.name", "memplan cannot read this model")])
     try:
         counts = memplan.count_params(arch, lora_setup(spec))
     except ValueError as exc:
         return MissingFacts([loaded.issue("lora.target_modules", str(exc))])
-    tok = tokens_per_example(data.avg_tokens, data.max_length, data.padding)
+    batch = int(tr.get("per_device_train_batch_size", 8) or 8)
+    tok = tokens_per_example(
+        data.avg_tokens,
+        data.max_length,
+        data.padding,
+        batch_size=batch,
+        group_by_length=bool(tr.get("group_by_length", False)),
+    )
     embedding = 0 if arch.tie_word_embeddings else int(counts.embedding)
+    weight_b, optim_b = _checkpoint_bytes_per_param(loaded)
     return Workload(
         params_total=int(counts.base),
         params_trainable=int(counts.trainable),
@@ -95,7 +168,35 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
         grad_accum=int(tr.get("gradient_accumulation_steps", 1) or 1),
         lora=spec.lora is not None,
         gradient_checkpointing=bool(tr.get("gradient_checkpointing", False)),
+        reference_world_size=_spec_world_size(loaded),
+        weight_bytes_per_param=weight_b,
+        optimizer_bytes_per_param=optim_b,
+        checkpoint_extra_bytes=CHECKPOINT_EXTRA_BYTES,
+        # What a restart reads: the base model as the hub stores it (half precision).
+        model_bytes=2.0 * float(counts.base),
+        quantized=spec.model.dtype in ("int8", "nf4"),
     )
+
+
+def _spec_world_size(loaded: LoadedSpec) -> int | None:
+    """GPUs of the spec's own instance x instance_count (None without a known instance)."""
+    compute = loaded.spec.compute
+    if compute is None or not compute.instance_type:
+        return None
+    try:
+        inst = costmodel.load_catalog().instance(compute.instance_type)
+    except costmodel.UnknownInstanceError:
+        return None
+    return inst.gpu_count * compute.instance_count
+
+
+def dtype_rejections(loaded: LoadedSpec, instance: InstanceType) -> list[str]:
+    """Why PF702 would reject this job on ``instance``: the same predicate, as row reasons."""
+    from .gpu_support import bf16_problems, bf16_uses
+    from .plan import Plan
+
+    uses = bf16_uses(Plan(loaded))
+    return [f"dtype: {msg} (PF702)" for _, msg in bf16_problems(instance.gpu, *uses)]
 
 
 def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
@@ -105,6 +206,7 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
     instance's GPU size and count.
     """
     import memplan
+    from memplan.verdict import judge
 
     from .memory import setup_from_spec
     from .spec import SpecError
@@ -115,16 +217,19 @@ def memory_fits(loaded: LoadedSpec, instance: InstanceType) -> bool | None:
         return None
     compute = loaded.spec.compute
     count = compute.instance_count if compute is not None else 1
+    stated = compute.gpu_memory_gib if compute is not None else None
+    own = compute is not None and compute.instance_type == instance.name
     setup = base.with_(
-        capacity_gib=float(instance.gpu_memory_gib),
+        capacity_gib=float(stated if own and stated is not None else instance.gpu_memory_gib),
         gpu_name=instance.gpu,
         num_gpus=instance.gpu_count * count,
     )
     try:
-        fits = memplan.estimate(setup).fits
+        plan = memplan.estimate(setup)
     except ValueError:
         return None
-    return None if fits is None else bool(fits)
+    # The toolkit's one verdict: the same judge as `memplan estimate` and PF401/PF402.
+    return judge(plan).fits
 
 
 def compare_spec(
@@ -134,12 +239,22 @@ def compare_spec(
     mtbf_hours: float | None = None,
     checkpoint_minutes: float | None = None,
     restart_minutes: float | None = None,
+    billed_restart_minutes: float | None = None,
     mfu: float | None = None,
     runs: int = 100_000,
     catalog: Catalog | None = None,
     check_memory: bool = True,
+    prices: Mapping[str, float] | None = None,
+    spot_prices: Mapping[str, float] | None = None,
+    spot_discount_pct: float | None = None,
 ) -> Comparison | MissingFacts:
-    """``costmodel.compare`` for a spec: its instance first, its deadline, budget and runtime cap."""
+    """``costmodel.compare`` for a spec: its instance first, its deadline, budget and runtime cap.
+
+    Rows preflight would reject are marked: memory (:func:`memory_fits`), a dtype the GPU
+    lacks (:func:`dtype_rejections`, PF702's predicate) and the runtime cap.  Prices come from
+    ``budget.prices`` / ``budget.spot_prices`` / ``budget.spot_discount_pct`` unless the
+    arguments (the CLI's ``--price`` ...) override them.
+    """
     work = workload_from_spec(loaded)
     if isinstance(work, MissingFacts):
         return work
@@ -148,25 +263,52 @@ def compare_spec(
     compute = spec.compute
     budget = spec.budget
     primary = compute.instance_type if compute is not None else None
+    region = compute.region if compute is not None else "us-east-1"
+    given_prices = dict(budget.prices or {}) if budget is not None else {}
+    given_prices.update(prices or {})
+    given_spot = dict(budget.spot_prices or {}) if budget is not None else {}
+    given_spot.update(spot_prices or {})
+    discount = spot_discount_pct
+    if discount is None and budget is not None:
+        discount = budget.spot_discount_pct
+    if given_prices or given_spot or discount is not None:
+        try:
+            cat = cat.with_overrides(
+                region, prices=given_prices, spot_prices=given_spot, spot_discount_pct=discount
+            )
+        except costmodel.UnknownInstanceError as exc:
+            from .spec import SpecError
+
+            key = "budget.spot_prices" if exc.name in given_spot else "budget.prices"
+            if exc.name in (prices or {}) or exc.name in (spot_prices or {}):
+                raise ValueError(str(exc)) from exc
+            raise SpecError([loaded.issue(key, str(exc))]) from exc
 
     def fits(inst: InstanceType) -> bool | None:
         return memory_fits(loaded, inst)
 
+    def reject(inst: InstanceType) -> list[str]:
+        return dtype_rejections(loaded, inst)
+
     return costmodel.compare(
         work,
         instances,
-        region=compute.region if compute is not None else "us-east-1",
+        region=region,
         instance_count=compute.instance_count if compute is not None else 1,
         primary=primary,
         mtbf_hours=mtbf_hours,
         checkpoint_minutes=checkpoint_minutes,
         restart_minutes=(
-            restart_minutes if restart_minutes is not None else costmodel.DEFAULT_RESTART_MINUTES
+            restart_minutes
+            if restart_minutes is not None
+            else costmodel.DEFAULT_CAPACITY_WAIT_MINUTES
         ),
+        billed_restart_minutes=billed_restart_minutes,
         deadline_hours=budget.deadline_hours if budget is not None else None,
         budget_usd=budget.max_cost_usd if budget is not None else None,
         max_run_hours=compute.max_run_hours if compute is not None else None,
         fits=fits if check_memory else None,
+        reject=reject,
         mfu=mfu,
         runs=runs,
         catalog=cat,
@@ -275,7 +417,20 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
         "deadline_risk": market_row.deadline_risk,
         "throughput_basis": dur.throughput_basis,
         "price_source": cmp.price_source,
+        "price_warnings": list(cmp.warnings),
+        "inputs": {k: v for k, v in cmp.inputs.get(cmp.primary, [])},
+        "spot_mtbf_range_hours": _finite_pair(sp.mtbf_range_hours),
+        "spot_expected_usd_range": _finite_pair(sp.expected_cost_range_usd),
+        "spot_p90_usd_range": _finite_pair(sp.p90_cost_range_usd),
+        "recommendation_holds_across_range": rec.holds_across_range,
+        "does_not_fit": list(market_row.does_not_fit),
     }
+
+
+def _finite_pair(v: tuple[float, float] | None) -> list[float | None] | None:
+    if v is None:
+        return None
+    return [None if math.isinf(x) else round(x, 2) for x in v]
 
 
 def missing_for_cost(loaded: LoadedSpec) -> str:

@@ -39,6 +39,11 @@ class Finding(BaseModel):
     line: int | None = None
     cell: int | None = None
     silenced_by: str | None = None
+    rules: list[str] | None = None
+    """For a summary finding (PF901, "not checked"), the rule ids it stands for."""
+    places: list[str] | None = None
+    """Other sources whose check produced this same finding (two notebooks launching one
+    script): reported once, listing them."""
 
     def sort_key(self) -> tuple[int, str, int, str]:
         """Worst first, then by file, line and rule, so every format lists findings alike."""
@@ -53,7 +58,7 @@ class Finding(BaseModel):
             "message": self.message,
             "fix": self.fix,
         }
-        for key in ("file", "line", "cell", "silenced_by"):
+        for key in ("file", "line", "cell", "silenced_by", "rules", "places"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

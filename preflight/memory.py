@@ -14,8 +14,17 @@ from .spec import JobSpec, LoadedSpec, SpecError, SpecIssue
 if TYPE_CHECKING:
     from memplan import LoraSetup, MemoryPlan, TrainingSetup
 
+#: How to let memplan read a model it does not know, said wherever it is not found.
+MODEL_FIX = (
+    "to fix: set model.name to a catalog id (`memplan models`), a local directory holding the "
+    "model's config.json, or a model in the Hugging Face cache; online, a hub id is read from "
+    "the hub's config.json"
+)
+
 #: When data.max_length is absent, the length memplan assumes (and says so in a note).
 DEFAULT_SEQ_LEN = 512
+#: TrainingArguments.optim when the spec does not say (transformers 5.x, torch >= 2.8).
+DEFAULT_OPTIM = "adamw_torch_fused"
 
 
 def lora_setup(spec: JobSpec) -> LoraSetup | None:
@@ -29,14 +38,18 @@ def lora_setup(spec: JobSpec) -> LoraSetup | None:
         target_modules=tuple(spec.lora.target_modules),
         alpha=float(spec.lora.alpha),
         dropout=float(spec.lora.dropout),
+        use_dora=bool(spec.lora.use_dora),
+        modules_to_save=tuple(spec.lora.modules_to_save),
+        bias=spec.lora.bias,
     )
 
 
 def _capacity(loaded: LoadedSpec, issues: list[SpecIssue]) -> tuple[float | None, str | None, int]:
     """(GiB per GPU, GPU name, GPUs per instance) from costmodel's catalog, when it knows."""
     compute = loaded.spec.compute
+    stated = compute.gpu_memory_gib if compute is not None else None
     if compute is None or not compute.instance_type:
-        return None, None, 1
+        return (None if stated is None else float(stated)), None, 1
     try:
         import costmodel
     except ImportError:
@@ -46,7 +59,8 @@ def _capacity(loaded: LoadedSpec, issues: list[SpecIssue]) -> tuple[float | None
     except costmodel.UnknownInstanceError as exc:
         issues.append(loaded.issue("compute.instance_type", str(exc)))
         return None, None, 1
-    return float(inst.gpu_memory_gib), str(inst.gpu), int(inst.gpu_count)
+    memory = float(inst.gpu_memory_gib) if stated is None else float(stated)
+    return memory, str(inst.gpu), int(inst.gpu_count)
 
 
 def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
@@ -62,7 +76,7 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
     try:
         arch = memplan.load_architecture(loaded.model_target() or spec.model.name)
     except memplan.UnknownModelError as exc:
-        issues.append(loaded.issue("model.name", str(exc)))
+        issues.append(loaded.issue("model.name", f"{exc}; {MODEL_FIX}"))
     tr = spec.training
     lora = None
     if spec.lora is not None:
@@ -71,9 +85,11 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
             if arch is not None:
                 memplan.count_params(arch, lora)
         except ValueError as exc:
-            issues.append(loaded.issue("lora.target_modules", str(exc)))
+            key = "lora.modules_to_save" if "modules_to_save" in str(exc) else "lora.target_modules"
+            issues.append(loaded.issue(key, str(exc)))
             lora = None
-    optim_name = str(tr.get("optim", "adamw_torch") or "adamw_torch")
+    # TrainingArguments' default optim: adamw_torch_fused for torch >= 2.8 (default_optim).
+    optim_name = str(tr.get("optim", DEFAULT_OPTIM) or DEFAULT_OPTIM)
     try:
         optimizer = optimizer_kind(optim_name)
     except ValueError as exc:
@@ -81,7 +97,12 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
         optimizer = "adamw"
     batch = _positive_int(loaded, issues, "training.per_device_train_batch_size", tr, 8)
     accumulation = _positive_int(loaded, issues, "training.gradient_accumulation_steps", tr, 1)
-    seq = spec.data.max_length if spec.data and spec.data.max_length else DEFAULT_SEQ_LEN
+    seq = spec.data.max_length if spec.data and spec.data.max_length else None
+    if seq is None:
+        # TRL's configs truncate to their own max_length (SFTConfig: 1024) when none is stated
+        config_length = tr.get("max_length")
+        ok = isinstance(config_length, int) and not isinstance(config_length, bool)
+        seq = config_length if ok and config_length > 0 else DEFAULT_SEQ_LEN
     capacity, gpu, gpus_per_instance = _capacity(loaded, issues)
     compute = spec.compute
     distributed = compute.distributed if compute else "none"
@@ -110,6 +131,9 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
         capacity_gib=capacity,
         gpu_name=gpu,
         gradient_accumulation_steps=accumulation,
+        double_quant=bool(spec.model.bnb_4bit_use_double_quant),
+        packed=bool(spec.data.packing) if spec.data else False,
+        kbit_upcast=bool(spec.model.prepare_model_for_kbit_training),
     )
 
 

@@ -20,6 +20,11 @@ class Report(BaseModel):
     memory: dict[str, Any] | None = None
     cost: dict[str, Any] | None = None
     notes: list[str] = Field(default_factory=list)
+    versions: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Package -> {"version", "why"}: the releases whose fields the sources were judged against."""
+    show_silenced: bool = False
+    """List silenced and baselined findings too (``--show-silenced``); by default they are
+    counted, not listed: after a baseline, the live findings are what a reader must see."""
 
     def active(self) -> list[Finding]:
         """Findings that count: not silenced by an ``ignore:`` entry or a baseline."""
@@ -50,18 +55,41 @@ class Report(BaseModel):
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=Finding.sort_key)
 
+    def listed(self) -> list[Finding]:
+        """The findings every format lists: silenced ones only with ``show_silenced``."""
+        return [f for f in self.sorted_findings() if self.show_silenced or f.silenced_by is None]
+
+    @property
+    def silenced(self) -> int:
+        """Findings silenced by an ``ignore:`` entry or a baseline."""
+        return sum(1 for f in self.findings if f.silenced_by is not None)
+
+    def silenced_line(self) -> str | None:
+        """ "N silenced findings not listed", when some are hidden."""
+        if self.show_silenced or not self.silenced:
+            return None
+        n = self.silenced
+        return (
+            f"{n} silenced finding{'s' if n != 1 else ''} (ignore: entries or baseline) not "
+            "listed; --show-silenced lists them"
+        )
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "spec": self.spec,
-            "findings": [f.to_json() for f in self.sorted_findings()],
+            "findings": [f.to_json() for f in self.listed()],
             "memory": self.memory,
             "cost": self.cost,
             "summary": self.summary(),
         }
+        if self.silenced:
+            out["summary"] = {**self.summary(), "silenced": self.silenced}
         if len(self.files) > 1:
             out["files"] = self.files
         if self.notes:
             out["notes"] = self.notes
+        if self.versions:
+            out["versions"] = self.versions
         return out
 
     def digest(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .rules import FAMILIES, Rule, all_rules
+from .severity import LONG_RUN_HOURS, thresholds_markdown
 
 
 def rule_page(cls: type[Rule]) -> str:
@@ -12,10 +13,23 @@ def rule_page(cls: type[Rule]) -> str:
         if cls.silenceable
         else "**Cannot be silenced**: losing the job's work is never an accepted risk."
     )
+    scope = []
+    if cls.consequence == "run":
+        scope.append(
+            f"Consequence: *run* (info on a demo run, error on a run of {LONG_RUN_HOURS:g} h or "
+            "more)."
+        )
+    elif cls.consequence == "progress":
+        scope.append("Consequence: *progress* (silent on a demo run).")
+    if cls.sagemaker_only:
+        scope.append("SageMaker jobs only: silent on a job that runs elsewhere.")
+    if cls.covered_by:
+        scope.append(f"Not reported where {', '.join(cls.covered_by)} fires on the same key.")
+    extra = (" " + " ".join(scope)) if scope else ""
     parts = [
         f"## {cls.id} `{cls.name}`",
         "",
-        f"**{cls.title}.** Severity: {cls.severity.value}. {silence}",
+        f"**{cls.title}.** Severity: {cls.severity.value}. {silence}{extra}",
         "",
     ]
     for title in ("What it does", "Why is this bad?", "Example", "Use instead", "References"):
@@ -37,6 +51,14 @@ def rules_markdown() -> str:
         "",
         f"{len(catalog)} rules. Severity `error` fails `preflight check` by default "
         "(`--fail-on warning` is stricter).",
+        "",
+        thresholds_markdown(),
+        "",
+        "Rules that cannot run because the source does not state a fact they need (the model, "
+        "the data size, the instance) are summed up in one info per file, `PF901 not checked`, "
+        "naming which keys would let how many rules run (JSON lists their ids in `rules`). AWS "
+        "account rules (PF6xx) run only with `--aws`; without it they are silent. Silenced and "
+        "baselined findings are counted, not listed, unless `--show-silenced`.",
         "",
         "| ID | Name | Severity | Silenceable | Title |",
         "|---|---|---|---|---|",

@@ -23,6 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "trainjob.cli_run:rehearse",
         "Prove data, save and resume on a shallow model in minutes.",
     ),
+    "exec": (
+        "trainjob.cli_exec:exec_",
+        "Run your own training command with trainjob's safety in every Trainer.",
+    ),
     "launch": ("trainjob.cli_launch:launch", "Launch the job as a SageMaker training job."),
     "watch": ("trainjob.cli_launch:watch", "Follow a SageMaker training job."),
     "alarms": ("trainjob.cli_launch:alarms", "Create the CloudWatch alarms for a job."),

@@ -103,8 +103,18 @@ def _finding_line(finding: Any, spec_file: str) -> str:
     return f"{where}:{key} [{finding.rule}] {finding.message}{fix}"
 
 
-@click.command("launch")
+@click.command("launch", context_settings={"ignore_unknown_options": True})
 @click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--entry-point",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Ship and run your own training script (under trainjob exec) instead of trainjob run.",
+)
+@click.option(
+    "--source-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder shipped with --entry-point (its requirements.txt is installed).",
+)
 @click.option(
     "--dry-run", is_flag=True, help="Print the CreateTrainingJob request; create nothing."
 )
@@ -135,8 +145,12 @@ def _finding_line(finding: Any, spec_file: str) -> str:
     help="Run preflight's AWS audit (default: when credentials exist).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.argument("script_args", nargs=-1, type=click.UNPROCESSED)
 def launch(
     spec: Path,
+    entry_point: Path | None,
+    source_dir: Path | None,
+    script_args: tuple[str, ...],
     dry_run: bool,
     force: bool,
     reason: str | None,
@@ -154,6 +168,8 @@ def launch(
 
     Spot, max wait, the runtime limit and the checkpoint sync come from the spec; the job is
     tagged with the preflight verdict's digest. --dry-run prints the exact request instead.
+    With --entry-point train.py [--source-dir src] [-- ARGS], your own script is shipped and
+    run under `trainjob exec` in the container, after preflight has read it too.
     """
     from trainjob.sagemaker.request import LaunchError, LaunchOptions, plan_launch
 
@@ -167,12 +183,28 @@ def launch(
         environment[key] = value
     _refuse_secret_env(environment, allow_secret_env)
 
+    if source_dir is not None and entry_point is None:
+        _fail("--source-dir needs --entry-point (the script in it to run)")
+    if script_args and entry_point is None:
+        _fail(f"unexpected arguments {' '.join(script_args)} (script arguments need --entry-point)")
+    user_entry: str | None = None
+    if entry_point is not None:
+        from trainjob.sagemaker.user_source import SourceError, entry_relative, exec_environment
+
+        try:
+            root, user_entry = entry_relative(entry_point, source_dir)
+        except SourceError as exc:
+            _fail(str(exc))
+        environment.update(exec_environment(user_entry, [a for a in script_args if a != "--"]))
+
     loaded = _load(spec)
     use_aws = credentials_exist() if aws is None else aws
     report, notes = _gate(loaded, use_aws)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     errors = [f for f in report.active() if f.severity.value == "error"]
+    if user_entry is not None:
+        errors += _script_errors(root / user_entry)
     if errors:
         for finding in sorted(errors, key=lambda f: f.sort_key()):
             click.echo(_finding_line(finding, str(spec)), err=True)
@@ -213,7 +245,21 @@ def launch(
     from trainjob.sagemaker.submit import submit
 
     with tempfile.TemporaryDirectory(prefix="trainjob-source-") as tmp:
-        source = stage_source(Path(spec), plan.checkpoint_local_path, Path(tmp) / "source")
+        if entry_point is not None:
+            from trainjob.sagemaker.user_source import SourceError, stage_user_source
+
+            try:
+                source, _ = stage_user_source(
+                    Path(spec),
+                    plan.checkpoint_local_path,
+                    Path(tmp) / "source",
+                    entry_point=entry_point,
+                    source_dir=source_dir,
+                )
+            except SourceError as exc:
+                _fail(str(exc))
+        else:
+            source = stage_source(Path(spec), plan.checkpoint_local_path, Path(tmp) / "source")
         try:
             done = submit(plan, source, via=via)
         except _aws_errors() as exc:
@@ -243,6 +289,24 @@ def launch(
     click.echo(f"  max run       {plan.max_runtime_s} s; max wait {plan.max_wait_s or '-'} s")
     click.echo(f"  checkpoints   {plan.checkpoint_local_path} -> {plan.checkpoint_s3_uri}")
     click.echo(f"follow it with: trainjob watch {done.job_name} --spec {spec}")
+
+
+def _script_errors(script: Path) -> list[Any]:
+    """preflight's errors in the user's entry script, read as `preflight check` reads it."""
+    import preflight
+    from preflight.readers import read_file
+    from preflight.spec import SpecError
+
+    try:
+        loaded = read_file(script)
+    except SpecError as err:
+        for issue in err.issues:
+            click.echo(f"  {issue}", err=True)
+        _fail(f"{script}: the entry script cannot be read ({len(err.issues)} problem(s) above)")
+    from trainjob.gate import as_trainjob_runs_it
+
+    report = preflight.check(as_trainjob_runs_it(loaded))
+    return [f for f in report.active() if f.severity.value == "error"]
 
 
 def _echo_json(data: Any) -> None:

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from machine import machine
-from matrix import describe, setups
+from matrix import LONG, describe, setups
 
 from memplan import LoraSetup, TrainingSetup, estimate, load_architecture
 from memplan.constants import GIB
@@ -28,7 +28,7 @@ HERE = Path(__file__).parent
 def main() -> None:
     warnings.simplefilter("ignore")
     rows = []
-    for cid, setup in setups():
+    for cid, setup in setups(long=True):
         started = time.perf_counter()
         traced = trace(setup)
         plan = estimate(setup)
@@ -96,6 +96,7 @@ def main() -> None:
         "mean_abs_error": round(sum(errors) / len(errors), 5),
         "within_5_percent": sum(e <= 0.05 for e in errors),
         "within_1_percent": sum(e <= 0.01 for e in errors),
+        "within_3_percent": sum(e <= 0.03 for e in errors),
     }
     out = {"machine": machine(), "summary": summary, "rows": rows, "extrapolation": extrapolation}
     (HERE / "accuracy.json").write_text(json.dumps(out, indent=2) + "\n")
@@ -105,7 +106,10 @@ def main() -> None:
         f"{summary['configs']} configs; max |error| {100 * summary['max_abs_error']:.2f}%, "
         f"mean {100 * summary['mean_abs_error']:.2f}%; within 5%: "
         f"{summary['within_5_percent']}/{summary['configs']}, within 1%: "
-        f"{summary['within_1_percent']}/{summary['configs']}.",
+        f"{summary['within_1_percent']}/{summary['configs']}, within 3%: "
+        f"{summary['within_3_percent']}/{summary['configs']}. The last {len(LONG)} rows are "
+        "issue 15's matrix (8k-16k tokens, eager/sdpa/FA2, fp32 master + AMP + checkpointing, "
+        "foreach and fused AdamW, Gemma 2); MoE and Gemma 3 wait for their architectures.",
         "",
         "| id | model | setup | traced GiB | analytic GiB | error | peak phase |",
         "|---|---|---|---:|---:|---:|---|",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -51,12 +52,37 @@ from ..render import Format
     help="Force the reader instead of detecting it from the content (spec, python, notebook, ...).",
 )
 @click.option(
+    "--show-silenced",
+    is_flag=True,
+    help="List findings silenced by ignore: entries or a baseline (by default only counted).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     help="Write the report here instead of stdout.",
 )
 @click.option("--overwrite", is_flag=True, help="Let -o replace an existing file.")
+@click.option(
+    "--transformers",
+    "transformers_version",
+    default=None,
+    metavar="VERSION",
+    help="The transformers version the job runs with (default: the repository's pins, else the "
+    "installed one); fields are judged against that release.",
+)
+@click.option(
+    "--trl",
+    "trl_version",
+    default=None,
+    metavar="VERSION",
+    help="The TRL version the job runs with (default: the repository's pins, else installed).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never ask the Hugging Face hub for a model's config.json (as HF_HUB_OFFLINE=1 does).",
+)
 def check(
     paths: tuple[Path, ...],
     fmt: str,
@@ -65,8 +91,12 @@ def check(
     baseline: Path | None,
     redact: bool,
     input_format: str | None,
+    show_silenced: bool,
     output: Path | None,
     overwrite: bool,
+    offline: bool = False,
+    transformers_version: str | None = None,
+    trl_version: str | None = None,
 ) -> None:
     """Check job specs (and training configs, scripts, notebooks) before launch.
 
@@ -84,15 +114,38 @@ def check(
     inputs = [*paths, *([baseline] if baseline is not None else [])]
     if output is not None:
         check_output(output, overwrite=overwrite, inputs=inputs)
+    if offline:
+        os.environ["MEMPLAN_OFFLINE"] = "1"  # memplan reads it: no hub request for config.json
     try:
-        report = run_check(list(paths), aws=aws, input_format=input_format)
+        stated = {"transformers": transformers_version, "trl": trl_version}
+        for flag, value in stated.items():
+            if value is not None and not re.fullmatch(r"\d+(\.\d+){0,2}", value):
+                raise click.BadParameter(
+                    f"{value!r} is not a version like 4.56 or 4.56.2", param_hint=f"--{flag}"
+                )
+        report = run_check(
+            list(paths),
+            aws=aws,
+            input_format=input_format,
+            versions={k: v for k, v in stated.items() if v} or None,
+        )
+        if baseline is not None:
+            from ..baseline import apply_baseline
+
+            report = apply_baseline(report, baseline)
     except SpecError as err:
         print_spec_error(err, as_json=fmt == "json")
-        raise SystemExit(exit_codes.UNUSABLE) from None
-    if baseline is not None:
-        from ..baseline import apply_baseline
+        if fmt == "sarif":  # CI upload steps need a file even when the input was unusable
+            from ..render.sarif import render_sarif_error
 
-        report = apply_baseline(report, baseline)
+            text = render_sarif_error(err)
+            if output is not None:
+                output.write_text(text)
+                click.echo(f"wrote {output}", err=True)
+            else:
+                click.echo(text)
+        raise SystemExit(exit_codes.UNUSABLE) from None
+    report.show_silenced = show_silenced
     gate = Severity(fail_on)
     if fmt == "rich" and output is None and not redact:
         from rich.console import Console

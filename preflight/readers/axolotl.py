@@ -52,6 +52,7 @@ def read_axolotl(doc: YamlDocument, builder: SpecBuilder) -> None:
     table = axolotl_keys()
     renames: dict[str, str] = table["renames"]
     passthrough = set(table["passthrough"])
+    own = set(table.get("own", []))
     lora_on = data.get("adapter") in {"lora", "qlora"}
     skipped: list[str] = []
     for key, value in data.items():
@@ -59,16 +60,19 @@ def read_axolotl(doc: YamlDocument, builder: SpecBuilder) -> None:
             continue
         line = doc.line_of(key)
         target = renames.get(key) or (f"training.{key}" if key in passthrough else None)
-        if target is None and key in HANDLED:
+        if target is None and (key in HANDLED or key in own):
             continue
         if target is None:
-            close = nearest(key, set(renames) | passthrough)
+            close = nearest(key, set(renames) | passthrough | own)
             if any(_one_edit(key, c) for c in close):
                 builder.state(f"training.{key}", value, line)  # a misspelling: PF502 names it
             else:
                 skipped.append(key)
             continue
         if target.startswith("lora.") and not lora_on:
+            continue
+        if value in table.get("own_values", {}).get(key, ()):
+            builder.note(f"{key}: {value!r} is axolotl's own, set up by axolotl itself")
             continue
         if target == "lora.target_modules" and isinstance(value, str):
             value = [value]

@@ -9,6 +9,7 @@ config is never refused because it says more, or less, than a job spec would.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,11 @@ class ReaderSpec(LoadedSpec):
     """SageMaker SDK v1 keyword used -> the dotted key its value was read into (PF504)."""
     removed_trainer_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Training keys the trainer config (e.g. SFTConfig) no longer accepts -> table entry (PF503)."""
+    launch_only: bool = False
+    """A launch of no Trainer job: only its SDK keywords are worth checking."""
+    cli_keys: set[str] = field(default_factory=set)
+    """Training keys that are hyperparameters of an entry script not at hand: its own command
+    line, which may name arguments TrainingArguments does not have (PF502 leaves them)."""
 
 
 @dataclass
@@ -50,9 +56,23 @@ class SpecBuilder:
     unstated: set[str] = field(default_factory=set)
     """Keys filled in because the spec needs them, not because the source said so."""
     name: str | None = None
+    launch_only: bool = False
+    """The source launches a job that is no Trainer job (see python_source): no training plan."""
+    tolerant_config: bool = False
+    """The arguments class drops retired keys itself (unsloth's patched TRL configs)."""
+    cli_keys: set[str] = field(default_factory=set)
+    """Training keys read from an estimator's hyperparameters (an unseen script's command line)."""
 
     def state(self, key: str, value: Any, line: int | None = None, cell: int | None = None) -> None:
-        """Record ``value`` for the dotted key ``section.name`` (or ``training.<field>``)."""
+        """Record ``value`` for the dotted key ``section.name`` (or ``training.<field>``).
+
+        A placeholder (``${RESUME_FROM_CHECKPOINT}``, ``{{ output_dir }}``, ``$SM_MODEL_DIR``
+        alone) is filled in by a launcher or template at run time: the key is stated, its value
+        unknown (None), so no rule reads the placeholder as a path or a setting.
+        """
+        if isinstance(value, str) and is_placeholder(value):
+            self.note(f"{key} = {value!r} is filled in at run time; value unknown")
+            value = None
         section, _, name = key.partition(".")
         self.unstated.discard(key)
         if key == "name":
@@ -134,6 +154,11 @@ class SpecBuilder:
         spec = JobSpec(name=self.name, **parts)
         extra, removed = trainer_config_fields(self.trainer_config)
         removed_used = {k: removed[k] for k in training if k in removed}
+        if self.tolerant_config:  # no TypeError for a retired key: PF501/PF510 have nothing
+            from ..rules.arguments import removed_arguments
+
+            extra |= {k for k in training if k in removed_arguments() or k in removed}
+            removed_used = {}
         return ReaderSpec(
             path=self.path,
             spec=spec,
@@ -148,6 +173,8 @@ class SpecBuilder:
             legacy_sagemaker=dict(self.legacy_sagemaker),
             removed_trainer_fields=removed_used,
             key_files=dict(self.key_files),
+            launch_only=self.launch_only,
+            cli_keys=set(self.cli_keys),
         )
 
     def _resolve_catalogs(self) -> None:
@@ -181,6 +208,14 @@ class SpecBuilder:
                 self.note(f"instance type {instance!r} is not in the catalog{hint}; left unknown")
                 del exc
                 self.drop("compute.instance_type")
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\{\{.*?\}\}|^\$[A-Z_][A-Z0-9_]*$|^<[a-z_ -]+>$")
+
+
+def is_placeholder(text: str) -> bool:
+    """True for a value a launcher or template fills in (``${VAR}``, ``{{ x }}``, ``$VAR``)."""
+    return _PLACEHOLDER.search(text.strip()) is not None
 
 
 def trainer_config_fields(name: str) -> tuple[set[str], dict[str, dict[str, Any]]]:

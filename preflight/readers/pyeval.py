@@ -130,6 +130,11 @@ class Evaluator:
     _origins: list[str] = field(default_factory=list)
     _line: int = 0
     _stack: list[str] = field(default_factory=list)
+    foreign_names: set[str] = field(default_factory=set)
+    """Names imported from other packages than transformers/TRL/peft/SageMaker: a class
+    called TrainingArguments there is that project's own, with its own fields."""
+    _conditions: list[int] = field(default_factory=list)
+    """Lines of the ``if`` statements being walked: what is set inside one may not happen."""
 
     # -- statements -----------------------------------------------------------------------
     def run(self, tree: ast.Module) -> None:
@@ -145,9 +150,15 @@ class Evaluator:
 
     def _stmt(self, stmt: ast.stmt) -> None:
         if isinstance(stmt, ast.Import | ast.ImportFrom):
+            module = stmt.module or "" if isinstance(stmt, ast.ImportFrom) else ""
+            own = isinstance(stmt, ast.ImportFrom) and (
+                stmt.level > 0 or module.split(".")[0] not in HF_PACKAGES
+            )
             for alias in stmt.names:
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name.split(".")[-1]
+                if own:  # `from llamafactory.v1.config import TrainingArguments`: not HF's
+                    self.foreign_names.add(alias.asname or alias.name)
         elif isinstance(stmt, ast.Assign):
             value = self.eval(stmt.value)
             for target in stmt.targets:
@@ -164,6 +175,11 @@ class Evaluator:
             self._function(stmt)
         elif isinstance(stmt, ast.ClassDef):
             self._class(stmt)
+        elif isinstance(stmt, ast.If) and not _is_main_guard(stmt.test):
+            self._conditions.append(stmt.lineno)
+            self._body(stmt.body)
+            self._body(stmt.orelse)
+            self._conditions.pop()
         elif isinstance(stmt, ast.If | ast.For | ast.While | ast.AsyncFor):
             self._body(stmt.body)
             self._body(stmt.orelse)
@@ -278,6 +294,11 @@ class Evaluator:
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             owner = self.env.get(target.value.id)
             if isinstance(owner, CallValue):  # training_args.save_total_limit = 3
+                if self._conditions:  # only when the `if` holds: maybe set, value unknown
+                    value = Unknown(
+                        f"set at line {target.lineno} only when the `if` at line "
+                        f"{self._conditions[-1]} holds"
+                    )
                 owner.kwargs[target.attr] = value
                 owner.kw_lines[target.attr] = target.lineno
                 owner.origins.pop(target.attr, None)
@@ -665,3 +686,15 @@ def _short(node: ast.AST) -> str:
 def parse_python(text: str, path: Path) -> ast.Module:
     """Parse, raising SyntaxError with the file name for the caller to report."""
     return ast.parse(text, filename=str(path))
+
+
+HF_PACKAGES = frozenset({"transformers", "trl", "peft", "sagemaker", "unsloth", "accelerate"})
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":``: the script's body, which always runs."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )

@@ -18,6 +18,7 @@ What is read, with ``ast`` only (see pyeval.py for how values are followed):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,7 @@ def read_python_text(
     ev = evaluate(text, path)
     estimator = _last(ev.calls, estimator_names())
     hyper: dict[str, Any] = {}
+    entry_text: str | None = None
     if estimator is not None:
         hyper = apply_estimator(estimator, builder, locate)
         hyper_lines = hyper.lines if isinstance(hyper, LineDict) else {}
@@ -92,12 +94,29 @@ def read_python_text(
         script_read = False
         if script is not None:
             script_read = _read_entry_script(script, hyper, builder)
+        if script is not None and script.is_file():
+            try:  # the entry script's own words count as evidence of a Trainer job
+                entry_text = script.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                entry_text = None
         if not script_read:
             _hyper_as_training(hyper, hyper_lines, builder, locate, estimator)
     _apply_training(ev, builder, locate, origin=None)
+    if UNSLOTH_IMPORT.search(text) and builder.trainer_config.endswith("Config"):
+        # unsloth's generated Unsloth<X>Config drops arguments the installed TRL retired, with
+        # a warning (unsloth/models/rl_config_compat.py), and maps warmup_ratio itself
+        # (models/rl.py): a removed key is no TypeError there
+        builder.tolerant_config = True
+        builder.note(
+            f"unsloth patches {builder.trainer_config}: retired arguments are dropped with a "
+            "warning, not a TypeError"
+        )
     _apply_model_and_lora(ev, builder, locate)
     _apply_eval_dataset(ev, builder, locate)
     _apply_hyper_model(hyper, builder, locate, estimator)
+    if estimator is not None:
+        has_config = any(c.name in config_classes() for c in ev.calls)
+        _not_a_trainer_job(estimator, builder, locate, text, has_config, entry_text)
     provider_open = not builder.has("compute.provider") or "compute.provider" in builder.unstated
     if estimator is None and ev.sagemaker_evidence and provider_open:
         what, line = ev.sagemaker_evidence[0]
@@ -109,6 +128,92 @@ def read_python_text(
     return builder
 
 
+UNSLOTH_IMPORT = re.compile(r"^\s*(?:from\s+unsloth\b|import\s+unsloth\b)", re.M)
+HF_IMAGE_WORDS = ("huggingface", "pytorch")
+ALGORITHM_IMAGE = re.compile(
+    r"""(?:image_uris\.retrieve|get_image_uri)\(\s*(?:framework\s*=\s*)?(?:[\w.]+\s*,\s*)?["']([\w-]+)["']"""
+)
+"""``image_uris.retrieve("xgboost", ...)`` (SDK v2) / ``get_image_uri(region, "xgboost")`` (v1)."""
+HF_TEXT = re.compile(
+    r"\b(?:transformers|trl|peft|TrainingArguments|SFTTrainer|from_pretrained|Seq2SeqTrainer)\b"
+)
+"""Evidence in the launch file that the job trains with transformers (its own words)."""
+
+
+def trains_with_transformers(call: CallValue, text: str, entry_text: str | None = None) -> bool:
+    """Whether a SageMaker launch runs code this reader can judge as a Trainer job.
+
+    A built-in algorithm (``Estimator(image_uri=image_uris.retrieve("xgboost", ...))``), a
+    TensorFlow job, or ``ModelTrainer(source_code=SourceCode(command="bash ..."))`` trains
+    with something else, or with code not in any file here: its checkpoints are not Trainer's.
+    A generic ``Estimator`` with a custom image counts when the file shows transformers, TRL or
+    peft at work (``image_name="news-classifier"`` in a TensorFlow notebook does not).
+    """
+    kwargs = call.kwargs
+    if call.name == "HuggingFace":
+        return True
+    if call.name == "TensorFlow":
+        return False
+    hf_text = HF_TEXT.search(text) is not None
+    if call.name == "ModelTrainer":
+        code = kwargs.get("source_code")
+        command_only = (
+            isinstance(code, CallValue)
+            and "command" in code.kwargs
+            and "entry_script" not in code.kwargs
+        )
+        return not command_only
+    if call.name == "PyTorch":
+        # often an HF script; when its entry script is at hand, that script says (an MNIST
+        # script with no transformers in it is no Trainer job)
+        if entry_text is None:
+            return True
+        return hf_text or HF_TEXT.search(entry_text) is not None
+    image = kwargs.get("image_uri", kwargs.get("image_name"))
+    if isinstance(image, str):
+        return hf_text or any(w in image.lower() for w in HF_IMAGE_WORDS)
+    algorithms = {m.lower() for m in ALGORITHM_IMAGE.findall(text)}
+    if algorithms:
+        return bool(algorithms & set(HF_IMAGE_WORDS))
+    return hf_text
+
+
+GENERIC_HYPERPARAMETERS = frozenset({"learning_rate", "weight_decay", "seed", "momentum"})
+"""TrainingArguments names every algorithm uses too: no evidence of a Trainer by themselves."""
+
+
+def _not_a_trainer_job(
+    estimator: CallValue,
+    builder: SpecBuilder,
+    locate: Locate,
+    text: str,
+    has_config_call: bool,
+    entry_text: str | None = None,
+) -> None:
+    """A launch of something that is no Trainer job, stating no training: only its SDK keywords
+    (PF511) are checked; its compute settings would make checkpoint rules judge a loop that
+    does not exist (PF101 on an XGBoost job)."""
+    if trains_with_transformers(estimator, text, entry_text):
+        return
+    if has_config_call or builder.values.get("model") or builder.values.get("lora"):
+        return
+    if set(builder.training) - GENERIC_HYPERPARAMETERS:
+        return  # hyperparameters only a Trainer reads (save_total_limit, eval_strategy, ...)
+    # hyperparameters named like TrainingArguments fields (DeepAR's learning_rate) are the
+    # algorithm's own, not a Trainer's
+    for key in list(builder.training):
+        builder.drop(f"training.{key}")
+    for section in ("compute", "data", "budget"):
+        for key in list(builder.values.get(section, {})):
+            builder.drop(f"{section}.{key}")
+    builder.note(
+        f"{estimator.name} at line {locate(estimator.line)[0]} launches no Trainer job this "
+        "file shows (a built-in algorithm, TensorFlow, or a shell command): training and "
+        "checkpoint rules do not apply; its SDK keywords are checked"
+    )
+    builder.launch_only = True
+
+
 def _last(calls: list[CallValue], names: frozenset[str]) -> CallValue | None:
     found = [c for c in calls if c.name in names]
     return found[-1] if found else None
@@ -118,7 +223,7 @@ def _apply_training(
     ev: Evaluator, builder: SpecBuilder, locate: Locate, origin: str | None
 ) -> bool:
     """State the keys of the last TrainingArguments-like call; False if there is none."""
-    configs = [c for c in ev.calls if c.name in config_classes()]
+    configs = [c for c in ev.calls if c.name in config_classes() and c.name not in ev.foreign_names]
     if not configs:
         return False
     call = configs[-1]
@@ -134,6 +239,10 @@ def _apply_training(
         if call.name in {"TrainingArguments", "Seq2SeqTrainingArguments"}
         else call.name
     )
+    from ..rules.arguments import removed_arguments
+    from .builder import trainer_config_fields
+
+    removed = set(removed_arguments()) | set(trainer_config_fields(builder.trainer_config)[1])
     call_line, call_cell = locate(call.line)
     if call_line is not None:  # unstated training keys point at the call that would take them
         builder.lines["training"] = call_line
@@ -146,6 +255,10 @@ def _apply_training(
             why = value.why if isinstance(value, Unknown) else _text(value)
             builder.note(f"{dotted}: could not be resolved{where} ({why}); left unknown")
             builder.position(dotted, line, cell)
+            if key in removed and "only when the `if`" not in why:
+                # passed whatever its value (`evaluation_strategy="steps" if x else "no"`):
+                # the keyword itself is the TypeError, so the key counts as stated
+                builder.state(dotted, None, line, cell)
             continue
         if isinstance(value, str) and key == "deepspeed":
             apply_deepspeed_file(builder.path.parent / value, builder, (line, cell))
@@ -336,6 +449,7 @@ def _hyper_as_training(
     for key, value in hyper.items():
         if key in fields and not isinstance(value, Unknown | Dotted | CallValue):
             builder.state(f"training.{key}", _plain(value), *locate(lines.get(key, estimator.line)))
+            builder.cli_keys.add(key)
             used = True
     if used:
         builder.note(

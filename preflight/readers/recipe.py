@@ -33,7 +33,10 @@ def recipe_keys() -> dict[str, Any]:
 
 
 def is_llamafactory(keys: set[str]) -> bool:
-    return len(keys & set(recipe_keys()["llamafactory_markers"])) >= 2
+    """LLaMA-Factory's train configs always say ``stage`` (its required key for training) and
+    at least one more of its own keys; two stray markers alone claim nothing."""
+    markers = set(recipe_keys()["llamafactory_markers"])
+    return "stage" in keys and len(keys & markers) >= 2
 
 
 def read_recipe(doc: YamlDocument, builder: SpecBuilder) -> None:
@@ -55,12 +58,27 @@ def read_recipe(doc: YamlDocument, builder: SpecBuilder) -> None:
         if owner is not None:
             builder.trainer_config = owner
             builder.note(f"training keys read as {owner} fields (chosen by the keys it has)")
+        else:
+            # TRL's and alignment-handbook's recipes are read by a script's TrlParser into one of
+            # TRL's configs; with no key naming another, the SFT script's SFTConfig is assumed.
+            builder.trainer_config = "SFTConfig"
+            builder.note("training keys read as SFTConfig fields (no key names another config)")
         own, removed = trainer_config_fields(builder.trainer_config)
     maps: dict[str, str] = table["maps"]
     known = set(table["known"])
+    scripts: dict[str, str] = {}
+    if builder.kind == "recipe":
+        from .script_args import owned_by_scripts
+
+        # keys no current field has, that a script of this repository declares (TrlParser
+        # routes them to it): that script's, not a removed or unknown training key
+        scripts = owned_by_scripts(doc.path, keys - fields - own - set(maps) - known)
     for key in sorted(keys, key=lambda k: doc.line_of(k) or 0):
         value = data[key]
         line = doc.line_of(key)
+        if key in scripts:
+            builder.note(f"{key} (line {line}) is read by {scripts[key]}; not checked")
+            continue
         if key in fields or key in own or key in removed:
             builder.state(f"training.{key}", value, line)
             continue
@@ -88,7 +106,23 @@ def _eval_data(data: dict[str, Any], doc: YamlDocument, builder: SpecBuilder) ->
     """
     found: tuple[str, str] | None = None
     splits = data.get("dataset_splits")
-    if isinstance(data.get("eval_dataset"), str):
+    mixture = data.get("dataset_mixture")
+    if isinstance(mixture, dict):
+        # alignment-handbook >= 2025: get_dataset() splits test_split_size off the mixture
+        # (src/alignment/data.py), and a dataset entry may name a test split itself
+        size = mixture.get("test_split_size")
+        named = [
+            str(d.get("split"))
+            for d in mixture.get("datasets") or []
+            if isinstance(d, dict) and str(d.get("split", "")).startswith("test")
+        ]
+        if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
+            found = (f"test_split_size {size} of dataset_mixture", "dataset_mixture")
+        elif named:
+            found = (", ".join(named), "dataset_mixture")
+    if found is not None:
+        pass
+    elif isinstance(data.get("eval_dataset"), str):
         found = (data["eval_dataset"], "eval_dataset")
     elif isinstance(data.get("val_size"), int | float) and data["val_size"] > 0:
         found = (f"{data['val_size']} of the training data (val_size)", "val_size")

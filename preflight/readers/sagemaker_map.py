@@ -97,7 +97,8 @@ def _distribution(value: Any, builder: SpecBuilder, where: tuple[int | None, int
     if isinstance(value, dict):
         for key, setting in value.items():
             enabled = isinstance(setting, dict) and setting.get("enabled") is True
-            if key in {"torch_distributed", "pytorchddp", "mpi"} and enabled:
+            # pytorchxla: SageMaker Training Compiler's launcher, one process per GPU
+            if key in {"torch_distributed", "pytorchddp", "mpi", "pytorchxla"} and enabled:
                 kind = "ddp"
             if key == "smdistributed" and isinstance(setting, dict):
                 kind = "ddp"

@@ -72,3 +72,27 @@ def field_owner(keys: set[str]) -> str | None:
 
 POPULARITY = ("SFTConfig", "DPOConfig", "GRPOConfig", "ORPOConfig", "KTOConfig", "RewardConfig")
 """Tie-break when several configs explain a recipe's keys equally well: the most used first."""
+
+
+def config_defaults(config: str, version: str) -> dict[str, Any]:
+    """The defaults TRL's ``config`` sets for its own and overridden fields in trl ``version``.
+
+    SFTConfig turns ``gradient_checkpointing`` on (trl >= 0.22), defaults ``max_length`` to
+    1024 and ``learning_rate`` to 2e-5: a plan of TrainingArguments defaults would estimate
+    memory for a run TRL never makes. ``bf16`` left None is made ``not fp16`` by every TRL
+    config's ``__post_init__`` (trl/trainer/*_config.py), so it reads as True here.
+    """
+    from ..spec.field_history import default_at, snapshot_release, trl_fields_at
+
+    fields = trl_fields_at(config, version)
+    if not fields:
+        return {}
+    release = snapshot_release("trl", version)
+    out: dict[str, Any] = {}
+    for name, entry in fields.items():
+        value = default_at(entry, release)
+        if name == "bf16" and value is None:
+            value = True
+        if value is not None:
+            out[name] = value
+    return out

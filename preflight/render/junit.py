@@ -1,8 +1,9 @@
 """``--format junit``: JUnit XML, so any CI shows preflight findings as failed test cases.
 
-One test suite per checked file; each finding at or above ``--fail-on`` is a failed case, the
-rest are passing cases carrying the message as system-out, and a file without failures gets
-one passing case so the suite is never empty.
+One test suite per file that was checked or that a finding is located in (an entry script a
+notebook launches, a YAML a script loads: its findings are never dropped); each finding at or
+above ``--fail-on`` is a failed case, the rest are passing cases carrying the message as
+system-out, and a file without failures gets one passing case so the suite is never empty.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from ..report import Report
 
 def render_junit(report: Report, *, fail_on: Severity = Severity.ERROR) -> str:
     root = ET.Element("testsuites", name="preflight")
-    files = report.files or [report.spec]
+    listed = report.listed()
+    files = list(report.files or [report.spec])
+    for f in listed:
+        if (f.file or report.spec) not in files:
+            files.append(f.file or report.spec)
     total_failures = 0
     for file in files:
-        findings = [f for f in report.sorted_findings() if (f.file or report.spec) == file]
+        findings = [f for f in listed if (f.file or report.spec) == file]
         suite = ET.SubElement(root, "testsuite", name=f"preflight {file}")
         failures = 0
         for f in findings:
@@ -30,6 +35,8 @@ def render_junit(report: Report, *, fail_on: Severity = Severity.ERROR) -> str:
                 name=f"{f.rule} {f.field or ''}".strip(),
             )
             text = f"{where}: {f.severity.value}: {f.message}\nFix: {f.fix or '-'}"
+            if f.places:
+                text += "\nChecked from: " + ", ".join(f.places)
             if f.silenced_by is None and f.severity.rank >= fail_on.rank:
                 failures += 1
                 fail = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)

@@ -33,16 +33,26 @@ def render_markdown(report: Report, *, fail_on: Severity = Severity.ERROR) -> st
         if c.get("on_demand_usd") is not None:
             parts.append(f"on-demand ${c['on_demand_usd']:,.2f}")
         if c.get("spot_expected_usd") is not None:
-            parts.append(f"spot expected ${c['spot_expected_usd']:,.2f}")
+            rng = c.get("spot_expected_usd_range")
+            band = (
+                f" (${min(rng):,.2f}-${max(rng):,.2f} across the interruption band)"
+                if rng and None not in rng and rng[0] != rng[1]
+                else ""
+            )
+            parts.append(f"spot expected ${c['spot_expected_usd']:,.2f}{band}")
         if c.get("recommendation"):
             parts.append(f"recommendation: {c['recommendation']}")
         lines.append("**Cost**: " + ", ".join(p for p in parts if p))
+        lines.extend(f"- price warning: {w}" for w in c.get("price_warnings") or [])
     if report.memory or report.cost:
         lines.append("")
-    if report.findings:
+    listed = report.listed()
+    if listed:
         lines += ["| | Rule | Where | Key | Message | Fix |", "|---|---|---|---|---|---|"]
-        for f in report.sorted_findings():
+        for f in listed:
             where = f"{f.file}:{f.line}" if f.line else (f.file or "")
+            if f.places:
+                where += " (checked from " + ", ".join(f.places) + ")"
             icon = "🔇" if f.silenced_by else ICONS[f.severity]
             lines.append(
                 f"| {icon} | `{f.rule}` | {_cell(where)} | `{_cell(f.field or '-')}` | "
@@ -50,4 +60,6 @@ def render_markdown(report: Report, *, fail_on: Severity = Severity.ERROR) -> st
             )
     else:
         lines.append("No findings.")
+    if report.silenced_line():
+        lines += ["", f"_{report.silenced_line()}_"]
     return "\n".join(lines) + "\n"

@@ -49,7 +49,7 @@ def _findings_table(report: Report) -> Table:
     table.add_column("rule", no_wrap=True)
     table.add_column("where", overflow="fold", max_width=28)
     table.add_column("message and fix", ratio=1, overflow="fold")
-    for f in report.sorted_findings():
+    for f in report.listed():
         label = Text(LABELS[f.severity], style=STYLES[f.severity])
         if f.silenced_by:
             label = Text("off", style="dim")
@@ -58,6 +58,8 @@ def _findings_table(report: Report) -> Table:
             where += f":{f.line}"
         if f.cell is not None:
             where += f" (cell {f.cell})"
+        if f.places:
+            where += "\nvia " + ", ".join(f.places)
         body = Text()
         if f.field:
             body.append(f.field, style="bold")
@@ -91,10 +93,17 @@ def report_renderable(report: Report, *, fail_on: Severity = Severity.ERROR) -> 
         parts.append(line)
     if report.cost:
         parts.append(_cost_line(report.cost))
-    if report.findings:
+    if report.versions:
+        judged = ", ".join(
+            f"{pkg} {v['version']} ({v['why']})" for pkg, v in report.versions.items()
+        )
+        parts.append(Text(f"judged for  {judged}", style="dim"))
+    if report.listed():
         parts.append(_findings_table(report))
     else:
         parts.append(Text("No findings.", style="green"))
+    if report.silenced_line():
+        parts.append(Text(f"note: {report.silenced_line()}", style="dim"))
     skipped = [n for n in report.notes if n.startswith("skipped ")]
     others = [n for n in report.notes if not n.startswith("skipped ")]
     if skipped:
@@ -109,6 +118,15 @@ def report_renderable(report: Report, *, fail_on: Severity = Severity.ERROR) -> 
     return Group(Panel(Group(*parts), title=f"preflight · {report.spec}", title_align="left"))
 
 
+def _spot_range(cost: dict[str, Any]) -> str:
+    """`` ($97.99-$98.02 across the interruption band)`` when the band gives a range."""
+    rng = cost.get("spot_expected_usd_range")
+    if not rng or None in rng or rng[0] == rng[1]:
+        return ""
+    lo, hi = sorted(rng)
+    return f" (${lo:,.2f}-${hi:,.2f} across the interruption band)"
+
+
 def _cost_line(cost: dict[str, Any]) -> Text:
     line = Text("cost    ", style="bold")
     bits = []
@@ -117,7 +135,7 @@ def _cost_line(cost: dict[str, Any]) -> Text:
     if cost.get("on_demand_usd") is not None:
         bits.append(f"on-demand ${cost['on_demand_usd']:,.2f}")
     if cost.get("spot_expected_usd") is not None:
-        bits.append(f"spot (expected) ${cost['spot_expected_usd']:,.2f}")
+        bits.append(f"spot (expected) ${cost['spot_expected_usd']:,.2f}{_spot_range(cost)}")
     if cost.get("recommendation"):
         bits.append(f"→ {cost['recommendation']}")
     line.append(" · ".join(bits))

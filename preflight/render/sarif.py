@@ -14,6 +14,7 @@ from typing import Any
 
 from ..findings import Finding, Severity
 from ..report import Report
+from ..spec.errors import SpecError
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -81,15 +82,71 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "locations": [location],
         "partialFingerprints": {"preflightFinding/v1": fingerprint},
     }
+    if f.places:
+        result["relatedLocations"] = [
+            {
+                "id": i,
+                "physicalLocation": {"artifactLocation": {"uri": _uri(p)}},
+                "message": {"text": "checked from here"},
+            }
+            for i, p in enumerate(f.places)
+        ]
+    if f.rules:
+        result["properties"] = {"rules": f.rules}
     if f.silenced_by:
         result["suppressions"] = [{"kind": "inSource", "justification": f.silenced_by}]
     return result
 
 
-def render_sarif(report: Report) -> str:
+def _driver(rules: list[dict[str, Any]]) -> dict[str, Any]:
     from .. import __version__
 
-    findings = report.sorted_findings()
+    return {
+        "name": "preflight",
+        "version": __version__,
+        "informationUri": "https://github.com/preflight-toolkit/preflight",
+        "rules": rules,
+    }
+
+
+def render_sarif_error(err: SpecError) -> str:
+    """SARIF for a run that could not check its input (exit 2): no results, and each problem
+    as a tool execution notification, so a CI upload step still has a valid file to upload."""
+    notifications = []
+    for issue in err.issues:
+        location: dict[str, Any] = {"artifactLocation": {"uri": _uri(issue.file)}}
+        if issue.line:
+            location["region"] = {"startLine": issue.line}
+        text = f"{issue.key}: {issue.message}" if issue.key else issue.message
+        notifications.append(
+            {
+                "level": "error",
+                "message": {"text": text},
+                "locations": [{"physicalLocation": location}],
+            }
+        )
+    doc = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": _driver([])},
+                "invocations": [
+                    {
+                        "executionSuccessful": False,
+                        "exitCode": 2,
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
+                "results": [],
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2)
+
+
+def render_sarif(report: Report) -> str:
+    findings = report.listed()
     rule_ids = sorted({f.rule for f in findings})
     index = {rid: i for i, rid in enumerate(rule_ids)}
     doc = {
@@ -97,14 +154,7 @@ def render_sarif(report: Report) -> str:
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "preflight",
-                        "version": __version__,
-                        "informationUri": "https://github.com/preflight-toolkit/preflight",
-                        "rules": [_rule_entry(r) for r in rule_ids],
-                    }
-                },
+                "tool": {"driver": _driver([_rule_entry(r) for r in rule_ids])},
                 "results": [_result(f, index) for f in findings],
             }
         ],

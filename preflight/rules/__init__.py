@@ -22,6 +22,7 @@ RULE_MODULES: tuple[str, ...] = (
     "preflight.rules.aws",
     "preflight.rules.trl",
     "preflight.rules.sagemaker_sdk",
+    "preflight.rules.meta",
     "preflight.rules.secrets",
 )
 

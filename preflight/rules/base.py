@@ -54,6 +54,16 @@ class Rule:
     silenceable: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ()
     """Plan facts the check needs (Plan.has); when one is unknown the rule reports that once."""
+    consequence: ClassVar[str | None] = None
+    """What a finding can lose, which scales its severity with the run's size: "run" (the
+    checkpoints or all progress), "progress" (part of it) or None (fails whatever the size).
+    See preflight/severity.py for the thresholds."""
+    sagemaker_only: ClassVar[bool] = False
+    """The rule is about SageMaker jobs only: silent, not "not checked", on a job known to run
+    elsewhere (``compute.provider: local``)."""
+    covered_by: ClassVar[tuple[str, ...]] = ()
+    """Rules whose finding on the same key states this one's root cause: when one of them fires
+    on that key, this rule's finding is dropped (PF102 inside PF101)."""
     since: ClassVar[str] = "0.1.0"
     status: ClassVar[str] = "stable"
 
@@ -128,6 +138,8 @@ def _validate(cls: type[Rule]) -> None:
         raise RuleDefinitionError(f"{cls.id} docstring lacks sections: {', '.join(absent)}")
     if not isinstance(cls.severity, Severity):
         raise RuleDefinitionError(f"{cls.id}: severity must be a Severity")
+    if cls.consequence not in (None, "run", "progress"):
+        raise RuleDefinitionError(f"{cls.id}: consequence must be None, 'run' or 'progress'")
 
 
 def registered() -> dict[str, type[Rule]]:

@@ -6,29 +6,16 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..findings import Finding, Severity
+from ..gpu_support import AMPERE, COMPUTE_CAPABILITY, bf16_problems, bf16_uses
 from .base import Rule
 from .sync import training_value
 
 if TYPE_CHECKING:
     from ..plan import Plan
 
-#: CUDA compute capability of the catalog's GPUs (and older ones SageMaker still rents).
-#: bf16 and FlashAttention-2 need 8.0 (Ampere) or newer. Source: NVIDIA CUDA GPUs table
-#: (developer.nvidia.com/cuda-gpus); FlashAttention README "Ampere, Ada, or Hopper GPUs".
-COMPUTE_CAPABILITY: dict[str, float] = {
-    "K80": 3.7,
-    "M60": 5.2,
-    "V100": 7.0,
-    "T4": 7.5,
-    "A10G": 8.6,
-    "L4": 8.9,
-    "L40S": 8.9,
-    "A100-40GB": 8.0,
-    "A100-80GB": 8.0,
-    "H100": 9.0,
-    "H200": 9.0,
-}
-AMPERE = 8.0
+# COMPUTE_CAPABILITY, AMPERE and the bf16 predicate live in preflight.gpu_support, shared with
+# costmodel compare (preflight.cost), so the rule and the cost table judge alike.
+_SHARED = (AMPERE, COMPUTE_CAPABILITY)  # re-exported for older imports
 
 
 def instance_gpu(plan: Plan) -> tuple[str, int] | None:
@@ -147,22 +134,11 @@ class Bf16WithoutHardwareSupport(Rule):
         if found is None:
             return
         gpu, _ = found
-        cc = COMPUTE_CAPABILITY.get(gpu)
-        if cc is None or cc >= AMPERE:
-            return
-        if bool(training_value(plan, "bf16", False)):
-            yield self.finding(
-                "training.bf16",
-                f"bf16 on {gpu} (compute capability {cc:g}, no bfloat16): TrainingArguments "
-                "raises at start",
-            )
-        model = plan.spec.model
-        if model is not None and model.dtype == "bfloat16" and plan.stated("model.dtype"):
-            yield self.finding(
-                "model.dtype",
-                f"bfloat16 weights on {gpu} (compute capability {cc:g}), which has no bfloat16",
-                fix="Set model.dtype: float16.",
-            )
+        for key, message in bf16_problems(gpu, *bf16_uses(plan)):
+            if key == "model.dtype":
+                yield self.finding(key, message, fix="Set model.dtype: float16.")
+            else:
+                yield self.finding(key, message)
 
 
 class FlashAttentionUnsupportedGpu(Rule):

@@ -106,6 +106,7 @@ class SpotWaitTime(Rule):
     title = "Spot max_wait_hours is missing or shorter than max_run_hours"
     fix = "Set compute.max_wait_hours above max_run_hours (e.g. 1.5x) to allow for interruptions."
     source_url = STOPPING_DOC
+    sagemaker_only = True
     requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -174,6 +175,7 @@ class DurationBeyondMaxRun(Rule):
     title = "The job is expected to run longer than its time limit"
     fix = "Raise compute.max_run_hours, use a faster instance, or train on less data (max_steps)."
     source_url = STOPPING_DOC
+    sagemaker_only = True
     requires = ("compute", "cost")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -238,6 +240,7 @@ class DurationBeyondApiCap(Rule):
     title = "The job cannot finish within SageMaker's 28-day maximum runtime"
     fix = "Use more or faster GPUs, fewer steps, or plan several jobs resuming from S3."
     source_url = STOPPING_DOC
+    sagemaker_only = True
     requires = ("compute", "cost")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -293,6 +296,7 @@ class RuntimeQuota(Rule):
         "`preflight quota request SPEC` before launch."
     )
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/regions-quotas.html"
+    sagemaker_only = True
     requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -516,6 +520,7 @@ class SaveIntervalBeyondTimeLimit(Rule):
     title = "The first checkpoint comes after the job's time limit"
     fix = "Lower training.save_steps (preflight prints an optimal value) or raise max_run_hours."
     source_url = STOPPING_DOC
+    sagemaker_only = True
     requires = ("compute", "cost")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -610,6 +615,7 @@ class SaveIntervalBeyondSpotMtbf(Rule):
     title = "Checkpoints are further apart than the expected time between spot interruptions"
     fix = "Lower training.save_steps to the cost model's optimal value."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
+    sagemaker_only = True
     requires = ("compute", "cost")
 
     def applies(self, plan: Plan) -> bool:

@@ -9,15 +9,16 @@ from ..findings import Finding, Severity
 from .base import Rule
 
 if TYPE_CHECKING:
+    from memplan.verdict import Verdict
+
     from ..plan import Plan
 
-#: Below this share of free GPU memory a plan is treated as not fitting: allocator
-#: fragmentation and a longer-than-average batch turn it into an OOM. Evidence: the seed's
-#: failing start (Mistral-7B fp16, batch 2 x 512, LoRA q/k/v/o, no checkpointing) is estimated
-#: at 97.5% of an A10G, and it died with a CUDA OOM on its first batch.
-HEADROOM_ERROR = 0.05
-#: Below this share (memplan --suggest's default headroom) a plan fits but is warned about.
-HEADROOM_WARN = 0.10
+
+# The headroom rule is memplan's (memplan.verdict.judge), shared with `memplan estimate` and
+# costmodel's feasibility rows: derived from published measurements
+# (benchmarks/memplan/published.md). Evidence kept from before: the seed's failing start
+# (Mistral-7B fp16, batch 2 x 512, LoRA q/k/v/o, no checkpointing) is estimated at over 97%
+# of an A10G, and it died with a CUDA OOM on its first batch.
 MEMPLAN_HINT = "memplan estimate SPEC --suggest"
 
 
@@ -32,6 +33,27 @@ def memory_json(plan: Plan) -> dict[str, Any] | None:
     return to_json() if callable(to_json) else None
 
 
+def memory_verdict(plan: Plan) -> Verdict | None:
+    """memplan's verdict for the plan's memory estimate (the one the whole toolkit uses)."""
+    from memplan.constants import GIB
+    from memplan.plan import MemoryPlan
+    from memplan.verdict import judge
+
+    mem = plan.memory
+    if mem is None:
+        return None
+    if isinstance(mem, MemoryPlan):
+        return judge(mem)
+    data = memory_json(plan)
+    if not data or data.get("capacity_gib") is None:
+        return None
+    return judge(
+        float(data.get("peak_gib") or 0.0) * GIB,
+        float(data["capacity_gib"]),
+        breakdown=dict(data.get("breakdown_gib") or {}),
+    )
+
+
 def biggest_terms(breakdown: dict[str, Any], n: int = 3) -> str:
     """The ``n`` largest terms of a breakdown, e.g. ``activations 14.2, weights 13.5``."""
     terms = [(k, float(v)) for k, v in breakdown.items() if isinstance(v, int | float)]
@@ -43,8 +65,10 @@ class OutOfGpuMemory(Rule):
     """
     What it does:
     Compares memplan's peak estimate for one training step (weights, gradients, optimizer
-    states, activations, CUDA context) with the GPU memory of `compute.instance_type`, and
-    treats a step that leaves under 5% free as not fitting.
+    states, activations, CUDA context) with the GPU memory of `compute.instance_type` (or
+    `compute.gpu_memory_gib`), and treats a step as not fitting unless memplan's headroom rule
+    is met: 5% free plus 12% of the share of the peak that grows with tokens (derived from
+    published measurements, benchmarks/memplan/published.md).
 
     Why is this bad?
     The job pays for instance start-up, image pull and data download, then dies with
@@ -97,22 +121,20 @@ class OutOfGpuMemory(Rule):
     requires = ("memory",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        mem = memory_json(plan)
-        if not mem or mem.get("fits") is None:
+        mem = memory_json(plan) or {}
+        judged = memory_verdict(plan)
+        if judged is None or judged.fits is not False:
             return
-        peak = float(mem.get("peak_gib") or 0.0)
-        cap = float(mem.get("capacity_gib") or 0.0)
-        free = (cap - peak) / cap if cap > 0 else 0.0
-        if mem.get("fits") is True and free >= HEADROOM_ERROR:
-            return
+        peak, cap = judged.peak_gib, float(judged.capacity_gib or 0.0)
+        free = judged.free_share or 0.0
         terms = biggest_terms(mem.get("breakdown_gib") or {})
         gpu = plan.spec.compute.instance_type if plan.spec.compute else "the GPU"
-        if mem.get("fits") is False:
+        if peak > cap:
             verdict = f"exceeds the {cap:.1f} GiB of {gpu}"
         else:
             verdict = (
                 f"leaves only {free:.1%} of the {cap:.1f} GiB of {gpu} free, under the "
-                f"{HEADROOM_ERROR:.0%} that fragmentation and the longest batch need"
+                f"{judged.headroom:.0%} memplan's measured error needs"
             )
         yield self.finding(
             "training.per_device_train_batch_size",
@@ -129,8 +151,8 @@ class OutOfGpuMemory(Rule):
 class LowGpuMemoryHeadroom(Rule):
     """
     What it does:
-    Warns when memplan's peak estimate leaves between 5% and 10% of the GPU's memory free
-    (under 5%, PF401 reports the step as not fitting).
+    Warns when memplan's peak estimate meets its headroom rule by less than 5 points of the
+    GPU's memory (below the rule, PF401 reports the step as not fitting).
 
     Why is this bad?
     The estimate is for an average step; allocator fragmentation, the longest batch of the
@@ -149,7 +171,7 @@ class LowGpuMemoryHeadroom(Rule):
       per_device_train_batch_size: 1
       fp16: true
     data:
-      max_length: 1100
+      max_length: 900
     compute:
       provider: sagemaker
       instance_type: ml.g5.xlarge
@@ -168,7 +190,7 @@ class LowGpuMemoryHeadroom(Rule):
       fp16: true
       gradient_checkpointing: true
     data:
-      max_length: 1100
+      max_length: 900
     compute:
       provider: sagemaker
       instance_type: ml.g5.xlarge
@@ -181,25 +203,21 @@ class LowGpuMemoryHeadroom(Rule):
     id = "PF402"
     name = "low-gpu-memory-headroom"
     severity = Severity.WARNING
-    title = "Less than 10% of GPU memory left free"
+    title = "Little GPU memory left beyond memplan's headroom rule"
     fix = f"Lower the batch size or sequence length a notch; `{MEMPLAN_HINT}` shows options."
     source_url = "https://pytorch.org/docs/stable/notes/cuda.html#memory-management"
     requires = ("memory",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        mem = memory_json(plan)
-        if not mem or mem.get("fits") is not True:
-            return
-        peak = float(mem.get("peak_gib") or 0.0)
-        cap = float(mem.get("capacity_gib") or 0.0)
-        if cap <= 0:
-            return
-        free = (cap - peak) / cap
-        if free >= HEADROOM_WARN or free < HEADROOM_ERROR:
-            return  # under HEADROOM_ERROR, PF401 reports it as not fitting
+        mem = memory_json(plan) or {}
+        judged = memory_verdict(plan)
+        if judged is None or judged.fits is not True or not judged.tight:
+            return  # not fitting is PF401's
+        peak, cap = judged.peak_gib, float(judged.capacity_gib or 0.0)
+        free = judged.free_share or 0.0
         yield self.finding(
             "training.per_device_train_batch_size",
             f"estimated peak {peak:.1f} GiB leaves {free:.1%} of {cap:.1f} GiB free "
-            f"(under {HEADROOM_WARN:.0%}); largest: {biggest_terms(mem.get('breakdown_gib') or {})}"
+            f"(under {judged.comfort:.0%}); largest: {biggest_terms(mem.get('breakdown_gib') or {})}"
             " GiB",
         )

@@ -1,4 +1,4 @@
-"""PF511: SageMaker Python SDK v1 keywords in launch code (``train_instance_type`` ...).
+"""PF511-PF512: SageMaker launch code: SDK v1 keywords (``train_instance_type`` ...), EC2 instance names.
 
 SDK v2 renamed the estimator's ``train_*`` keywords (and ``image_name``); SDK v3's estimators and
 ``ModelTrainer`` do not know them at all. The readers map them onto today's names so the rest of
@@ -66,3 +66,53 @@ class SageMakerV1Keyword(Rule):
                 "to SDK v3",
                 fix=f"Rename `{old}` to `{new}`.",
             )
+
+
+class InstanceTypeWithoutMlPrefix(Rule):
+    """
+    What it does:
+    Flags a SageMaker job whose instance type lacks the `ml.` prefix (`g6e.xlarge`, the EC2
+    name) in launch code: an estimator's or ModelTrainer's `instance_type`. (A job spec with it
+    is refused outright, exit 2.)
+
+    Why is this bad?
+    SageMaker names every training instance type with the prefix (`ml.g6e.xlarge`) and
+    CreateTrainingJob rejects the EC2 name with a ValidationException, after the notebook has
+    built the image, uploaded the code and waited for the call.
+
+    Example:
+    ```python
+    HuggingFace(entry_point="train.py", instance_type="g6e.xlarge", instance_count=1)
+    ```
+
+    Use instead:
+    ```python
+    HuggingFace(entry_point="train.py", instance_type="ml.g6e.xlarge", instance_count=1)
+    ```
+
+    References:
+    - https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
+      (InstanceType: every value is ml.*)
+    """
+
+    id = "PF512"
+    name = "instance-type-without-ml-prefix"
+    severity = Severity.ERROR
+    title = "The SageMaker instance type lacks the ml. prefix"
+    fix = "Prefix the instance type with ml. (ml.g6e.xlarge)."
+    source_url = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html"
+    sagemaker_only = True
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        compute = plan.spec.compute
+        if compute is None or compute.provider != "sagemaker" or not compute.instance_type:
+            return
+        name = compute.instance_type
+        if name.startswith("ml."):
+            return
+        yield self.finding(
+            "compute.instance_type",
+            f"`{name}` is an EC2 name: SageMaker's CreateTrainingJob accepts only ml.* instance "
+            "types and rejects the job",
+            fix=f'Use instance_type="ml.{name}".',
+        )

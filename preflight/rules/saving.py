@@ -27,6 +27,7 @@ from .sync import (
 if TYPE_CHECKING:
     from ..plan import Plan
 
+SYNC_DOC_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html"
 TRAINER_DOC = (
     "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
 )
@@ -70,6 +71,7 @@ class NoCheckpoints(Rule):
     title = "The job never saves a checkpoint"
     fix = "Set training.save_strategy: steps with a save_steps the run reaches."
     source_url = TRAINER_DOC
+    consequence = "run"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         if save_strategy(plan) != "no":
@@ -121,6 +123,7 @@ class RotationLeavesNothing(Rule):
     title = "save_total_limit can leave no resumable checkpoint"
     fix = "Set save_total_limit to at least 2 (3 with load_best_model_at_end), or leave it unset."
     source_url = "https://github.com/huggingface/transformers/issues/25129"
+    consequence = "run"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         limit = training_value(plan, "save_total_limit", None)
@@ -329,6 +332,7 @@ class BestModelOnInterruptibleJob(Rule):
         "trainer_state.json's log_history."
     )
     source_url = TRAINER_DOC
+    consequence = "progress"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         reason = cutoff_reason(plan)
@@ -382,6 +386,7 @@ class SaveOnlyModelOnInterruptibleJob(Rule):
     title = "save_only_model checkpoints cannot resume the optimizer and LR schedule"
     fix = "Set save_only_model: false on jobs that may resume."
     source_url = TRAINER_DOC
+    consequence = "progress"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         reason = cutoff_reason(plan)
@@ -435,6 +440,7 @@ class NoSigtermSave(Rule):
     source_url = (
         "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html"
     )
+    consequence = "progress"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         reason = cutoff_reason(plan)
@@ -442,10 +448,23 @@ class NoSigtermSave(Rule):
             return
         if bool(training_value(plan, "enable_jit_checkpoint", False)):
             return
+        from .arguments import fields_for
+
+        version, fields = fields_for(plan)
+        if "enable_jit_checkpoint" in fields:
+            yield self.finding(
+                "training.enable_jit_checkpoint",
+                f"this is {reason}, and nothing saves on SIGTERM: work since the last checkpoint "
+                "is lost when it is stopped (trainjob run adds a SIGTERM save)",
+            )
+            return
+        # the release the job runs with has no enable_jit_checkpoint: a fix that exists there
         yield self.finding(
             "training.enable_jit_checkpoint",
-            f"this is {reason}, and nothing saves on SIGTERM: work since the last checkpoint is "
-            "lost when it is stopped (trainjob run adds a SIGTERM save)",
+            f"this is {reason}, and nothing saves on SIGTERM in transformers {version}: work "
+            "since the last checkpoint is lost when it is stopped",
+            fix="Launch with trainjob (it adds a SIGTERM save), add a SIGTERM handler that calls "
+            "trainer.save_model(), or move to transformers >= 5.0 and set enable_jit_checkpoint.",
         )
 
 
@@ -611,6 +630,7 @@ class FirstSaveAfterRunEnds(Rule):
     title = "The run ends before its first periodic checkpoint"
     fix = "Lower save_steps (or use a ratio such as 0.05) so several saves happen during the run."
     source_url = "https://github.com/huggingface/transformers/pull/28500"
+    consequence = "run"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         steps = total_steps(plan)
@@ -685,6 +705,7 @@ class SlowResumeDataSkip(Rule):
         "into smaller epochs."
     )
     source_url = "https://github.com/huggingface/transformers/issues/11284"
+    consequence = "progress"
     requires = ("data",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -752,6 +773,7 @@ class HubPushAsRecovery(Rule):
     title = "Hub pushes would not give a resumable checkpoint"
     fix = "Use hub_strategy: checkpoint with hub_always_push: true, or sync checkpoints to S3."
     source_url = TRAINER_DOC
+    consequence = "progress"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         if not bool(training_value(plan, "push_to_hub", False)):
@@ -774,4 +796,166 @@ class HubPushAsRecovery(Rule):
         yield self.finding(
             "training.hub_strategy",
             f'hub_strategy "{hub}" {what}, and this is {reason} with no S3 checkpoint sync',
+        )
+
+
+def checkpoints_written(plan: Plan) -> tuple[int, str] | None:
+    """(checkpoints the run writes, how that was counted), or None when its length is unknown.
+
+    Periodic saves every ``save_every_steps`` plus the final save Trainer forces at the last step
+    (DefaultFlowCallback). When the cost model expects the run to outlast ``max_run_hours`` on
+    SageMaker, only the saves before the stop are counted: those are the ones rotation acts on.
+    """
+    steps = total_steps(plan)
+    every = save_every_steps(plan, steps)
+    if steps is None or every is None:
+        return None
+    hours = plan.cost.get("hours") if plan.cost else None
+    compute = plan.spec.compute
+    if (
+        on_sagemaker(plan)
+        and compute is not None
+        and isinstance(hours, int | float)
+        and hours > compute.max_run_hours > 0
+    ):
+        reached = int(steps * compute.max_run_hours / hours)
+        written = reached // every
+        full = steps // every + (1 if steps % every else 0)
+        return written, (
+            f"before MaxRuntime stops it at {compute.max_run_hours:g} h "
+            f"({full:,} if it ran to its {steps:,} steps)"
+        )
+    written = steps // every + (1 if steps % every else 0)
+    return written, f"over its {steps:,} steps, one every {every:,}"
+
+
+class RetentionDeletesLongRun(Rule):
+    """
+    What it does:
+    On a long run (an expected 24 h or more) or a SageMaker job of unknown length, flags a
+    `save_total_limit` that deletes checkpoints as the run goes. It says how many checkpoints
+    the run writes, how many survive (with `load_best_model_at_end`, the best plus
+    `save_total_limit - 1` of the newest), and what keeping them all would take on disk and in
+    S3.
+
+    Why is this bad?
+    Rotation deletes the oldest checkpoint after every save, for good: with SageMaker's
+    checkpoint sync the deletion reaches the S3 copy too. On a run of days the early and middle
+    checkpoints are the only way back from a diverged loss, a bad data shard or a corrupt newest
+    save, and the seed job kept 3 of about 150 (`save_total_limit: 3`,
+    `load_best_model_at_end: true`, 168 h). A LoRA checkpoint of a 7B model is about 0.1 GB: all
+    of them usually cost less than one GPU-hour to keep.
+
+    Example:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+      max_steps: 150000
+      save_steps: 1000
+      save_total_limit: 3
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      max_run_hours: 168
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
+    ```
+
+    Use instead:
+    ```yaml
+    training:
+      output_dir: /opt/ml/checkpoints
+      max_steps: 150000
+      save_steps: 5000
+      save_total_limit: null
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      max_run_hours: 168
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
+    ```
+
+    References:
+    - transformers trainer_utils.rotate_checkpoints (keeps max(limit, {newest, best}));
+      TrainingArguments.save_total_limit docs: "save_total_limit=5 keeps the 4 most recent plus
+      the best" (shared/research/trainer-and-lint-facts.md 1.2)
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html ("If a checkpoint
+      is deleted in the SageMaker container, it will also be deleted in the S3 folder")
+    - seed story (shared/seed): "Never use save_total_limit with a low value for critical
+      long-running training jobs"
+    """
+
+    id = "PF213"
+    name = "retention-deletes-long-run"
+    severity = Severity.WARNING
+    title = "save_total_limit deletes the checkpoints of a long run"
+    fix = (
+        "Set save_total_limit: null (keep every checkpoint; save less often if disk is short), "
+        "or a limit that covers the whole run."
+    )
+    source_url = SYNC_DOC_URL
+    consequence = "progress"
+    covered_by = ("PF202",)  # a limit too low to resume from says it already, on the same key
+
+    def applies(self, plan: Plan) -> bool:
+        limit = training_value(plan, "save_total_limit", None)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+            return False
+        return save_strategy(plan) not in ("no", "best")
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        from ..severity import LONG_RUN_HOURS, run_size
+
+        limit = int(training_value(plan, "save_total_limit"))
+        best = best_model(plan)
+        kept = max(limit, 2) if best else limit
+        recent = kept - 1 if best else kept
+        newest = "the newest checkpoint" if recent == 1 else f"the {recent} newest checkpoints"
+        how_kept = f"the best and {newest}" if best else newest
+        size = run_size(plan)
+        written = checkpoints_written(plan)
+        synced = bool(plan.spec.compute and plan.spec.compute.checkpoint_s3_uri)
+        where = (
+            "on the instance and in S3 (the checkpoint sync mirrors deletions)"
+            if synced
+            else ("on the instance" if on_sagemaker(plan) else "on disk")
+        )
+        reason = cutoff_reason(plan)
+        compute = plan.spec.compute
+        limit_hours = compute.max_run_hours if compute is not None else 24.0
+        # Without an expected duration, a SageMaker job allowed a day or more may be a long run.
+        may_be_long = reason is not None and limit_hours >= LONG_RUN_HOURS
+        hours_known = bool(plan.cost and plan.cost.get("hours") is not None)
+        if written is None:
+            if size.kind != "unknown" or not may_be_long:
+                return
+            yield self.finding(
+                "training.save_total_limit",
+                f"save_total_limit {limit} keeps only {how_kept}, and this is {reason} whose "
+                f"length in steps is not known here: every save after the first {kept} deletes "
+                f"the oldest {where}, for good",
+            )
+            return
+        count, counted = written
+        if count <= kept:
+            return
+        if (size.kind != "long") if hours_known else not may_be_long:
+            return
+        cost = self._keep_all_cost(plan, count)
+        yield self.finding(
+            "training.save_total_limit",
+            f"the run writes {count:,} checkpoints {counted}; save_total_limit {limit} keeps "
+            f"{how_kept} and deletes {count - kept:,} {where}{cost}",
+        )
+
+    @staticmethod
+    def _keep_all_cost(plan: Plan, count: int) -> str:
+        from .sync import checkpoint_gb, param_counts
+
+        counts = param_counts(plan)
+        if counts is None:
+            return ""
+        one = checkpoint_gb(plan, *counts)
+        return (
+            f"; keeping all {count:,} takes ~{one * count:,.1f} GB (~{one:.2f} GB each) on disk "
+            "and as much in S3"
         )

@@ -209,30 +209,60 @@ class CheckpointsNotSynced(Rule):
         "compute.checkpoint_s3_uri to an S3 prefix."
     )
     source_url = SYNC_DOC
+    consequence = "run"
+    sagemaker_only = True
     silenceable = False
 
-    def check(self, plan: Plan) -> Iterator[Finding]:
+    def applies(self, plan: Plan) -> bool:
+        """Only jobs that write Trainer checkpoints: never one that saves nothing by design.
+
+        ``save_strategy: "no"`` saves nothing. A script or launcher that states no training
+        argument, no checkpoint setting and no distributed launch (a merge, a data download, an
+        estimator whose entry script was not read) shows no evidence of a training job that
+        writes checkpoints: nothing to sync.
+        """
         if not on_sagemaker(plan) or not saves_checkpoints(plan):
+            return False
+        stated = plan.loaded.stated
+        if stated is None:
+            return True  # a job spec: its training section is Trainer's, defaults included
+        return bool(plan.spec.training.stated) or any(
+            k.startswith("compute.checkpoint") or k == "compute.distributed" for k in stated
+        )
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        if not self.applies(plan):
             return
         compute = plan.spec.compute
         local = compute.checkpoint_local_path if compute is not None else "/opt/ml/checkpoints"
         out_known = plan.stated("training.output_dir") and not unresolved(
             plan, "training.output_dir"
         )
-        if out_known and not is_under(output_dir(plan), local):
+        wrong_dir = out_known and not is_under(output_dir(plan), local)
+        uri_unknown = unresolved(plan, "compute.checkpoint_s3_uri") or not launch_code_seen(plan)
+        no_uri = compute is not None and not compute.checkpoint_s3_uri and not uri_unknown
+        uri_fix = "compute.checkpoint_s3_uri: s3://BUCKET/checkpoints/JOB (same region)"
+        if wrong_dir and no_uri:  # one root cause, two keys to change: one finding
+            yield self.finding(
+                "training.output_dir",
+                f"checkpoints go to {describe_dir(plan)}, outside `{local}`, and "
+                "compute.checkpoint_s3_uri is not set: SageMaker syncs no checkpoint to S3 while "
+                "the job runs, so a timeout or interruption loses them all",
+                fix=f"Set training.output_dir: {local} and {uri_fix}.",
+            )
+        elif wrong_dir:
             yield self.finding(
                 "training.output_dir",
                 f"checkpoints go to {describe_dir(plan)}, outside `{local}`, the only directory "
                 "SageMaker syncs to S3 during the job: a timeout or interruption loses them all",
                 fix=f"Set training.output_dir: {local} (and compute.checkpoint_s3_uri).",
             )
-        uri_unknown = unresolved(plan, "compute.checkpoint_s3_uri") or not launch_code_seen(plan)
-        if compute is not None and not compute.checkpoint_s3_uri and not uri_unknown:
+        elif no_uri:
             yield self.finding(
                 "compute.checkpoint_s3_uri",
                 "compute.checkpoint_s3_uri is not set, so SageMaker syncs no checkpoint to S3 "
                 "while the job runs; nothing survives a stop, timeout or interruption",
-                fix="Set compute.checkpoint_s3_uri: s3://BUCKET/checkpoints/JOB (same region).",
+                fix=f"Set {uri_fix}.",
             )
 
 
@@ -240,7 +270,10 @@ class OutputDirUploadedAtEnd(Rule):
     """
     What it does:
     Flags a `training.output_dir` under `/opt/ml/model` or `/opt/ml/output`, the directories
-    SageMaker packs into a tarball and uploads only once the job is over.
+    SageMaker packs into a tarball and uploads only once the job is over. Where PF101 already
+    reports the same `output_dir` (not synced at all), that finding says it; this one remains
+    for a directory that is synced and still packed at the end (`checkpoint_local_path` moved
+    there).
 
     Why is this bad?
     Checkpoints there are invisible until the end, lost if the job dies, and inflate
@@ -251,12 +284,21 @@ class OutputDirUploadedAtEnd(Rule):
     ```yaml
     training:
       output_dir: /opt/ml/model
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      checkpoint_local_path: /opt/ml/model
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
     Use instead:
     ```yaml
     training:
       output_dir: /opt/ml/checkpoints
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
     References:
@@ -272,6 +314,8 @@ class OutputDirUploadedAtEnd(Rule):
     source_url = (
         "https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-output.html"
     )
+    consequence = "run"
+    covered_by = ("PF101",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         if not plan.stated("training.output_dir") or not saves_checkpoints(plan):
@@ -334,6 +378,8 @@ class SpotWithoutCheckpointSync(Rule):
     title = "Spot job without checkpoint_s3_uri restarts from scratch after each interruption"
     fix = "Set compute.checkpoint_s3_uri, or run on demand (spot: false)."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html"
+    consequence = "run"
+    sagemaker_only = True
     requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -615,6 +661,7 @@ class CheckpointsExceedVolume(Rule):
     title = "Kept checkpoints do not fit on the training instance's disk"
     fix = "Lower training.save_total_limit, or give the job more disk (volume or instance size)."
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html"
+    sagemaker_only = True
     requires = ("compute", "model")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -711,6 +758,7 @@ class CheckpointsClobberedAcrossNodes(Rule):
     title = "Several instances write the same checkpoint names to one S3 prefix"
     fix = "Set save_on_each_node: false (the default) so only the main process saves."
     source_url = SYNC_DOC
+    sagemaker_only = True
     requires = ("compute",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:

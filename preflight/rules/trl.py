@@ -55,17 +55,30 @@ class RemovedTrainerConfigField(Rule):
     def check(self, plan: Plan) -> Iterator[Finding]:
         removed = getattr(plan.loaded, "removed_trainer_fields", None) or {}
         from ..readers.trl_fields import trl_version
+        from ..spec.field_history import trl_field_span, trl_fields_at
+        from .arguments import judged_version
 
         config = plan.loaded.trainer_config
+        pinned = judged_version(plan, "trl")
+        version = pinned[0] if pinned else trl_version()
+        has = trl_fields_at(config, version) if pinned else None
+        why = f", {pinned[1]}" if pinned else ""
         for key in sorted(removed):
             if key not in plan.spec.training.stated:
                 continue
+            if has is not None and key in has:
+                continue  # the release the job runs with still has it
             entry = removed[key]
+            span = trl_field_span(config, key)
+            last = ".".join(span[1].split(".")[:2]) if span and span[1] else None
+            last = last or entry.get("last_version", "?")
             successor = entry.get("replacement")
+            if successor and has is not None and successor not in has:
+                successor = None
             instead = f"; use `{successor}`" if successor else ""
             yield self.finding(
                 f"training.{key}",
-                f"`{key}` is not a {config} field in trl {trl_version()} (last seen in trl "
-                f"{entry.get('last_version', '?')}): TypeError when the config is built{instead}",
+                f"`{key}` is not a {config} field in trl {version}{why} (last in trl "
+                f"{last}): TypeError when the config is built{instead}",
                 fix=f"Rename it to `{successor}`." if successor else "Delete the key.",
             )

@@ -64,6 +64,15 @@ def _sagemaker_needs(spec: JobSpec) -> list[Problem]:
     out: list[Problem] = []
     if not c.instance_type:
         out.append(("compute.instance_type", "required when provider is sagemaker"))
+    elif not c.instance_type.startswith("ml."):
+        # CreateTrainingJob's ResourceConfig.InstanceType names every type with the ml. prefix
+        # (ml.g5.xlarge); the EC2 name is rejected by the API, after the launch was prepared.
+        out.append(
+            (
+                "compute.instance_type",
+                f"SageMaker instance types start with ml.: use ml.{c.instance_type}",
+            )
+        )
     if c.checkpoint_s3_uri is not None and not c.checkpoint_s3_uri.startswith("s3://"):
         out.append(("compute.checkpoint_s3_uri", "must be an s3:// URI"))
     if c.output_path is not None and not c.output_path.startswith("s3://"):

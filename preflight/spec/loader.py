@@ -48,6 +48,9 @@ class LoadedSpec:
     """Fields that class adds to TrainingArguments (read from its own field snapshot)."""
     key_files: dict[str, Path] = field(default_factory=dict)
     """Keys read from another file than ``path`` (an estimator's entry script), by dotted key."""
+    versions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Package (transformers, trl, peft) -> (version the source runs with, why that one); empty
+    means the installed packages (see ``preflight.readers.versions``)."""
 
     def issue(self, key: str, message: str) -> SpecIssue:
         """A SpecIssue about dotted ``key`` of this spec, at its line."""
@@ -224,24 +227,16 @@ def _kind(value: Any) -> str:
 
 
 def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
-    """Unknown model or instance type: usable input is impossible, so exit 2 with a suggestion."""
+    """Unknown instance type: usable input is impossible, so exit 2 with a suggestion.
+
+    An unknown or unreadable model is not an input error: only the memory estimate needs it,
+    so ``preflight check`` reports memory as "not checked" and runs every other rule, and
+    ``memplan estimate`` (which needs nothing else) exits 2 with the same message.
+    """
     import costmodel
-    import memplan
 
     file = str(doc.path)
     issues: list[SpecIssue] = []
-    if spec.model is not None:
-        name = spec.model.name
-        target = model_target(doc.path, name)
-        try:
-            memplan.load_architecture(target)
-        except memplan.UnknownModelError as exc:
-            text = str(exc)
-            if exc.suggestions and "did you mean" not in text:
-                text += f" (did you mean `{exc.suggestions[0]}`?)"
-            if "/" in name and target == name:
-                text += "; a hub id is read only with MEMPLAN_ALLOW_HUB=1 and network access"
-            issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", text))
     if spec.compute is not None and spec.compute.instance_type:
         try:
             costmodel.load_catalog().instance(spec.compute.instance_type)

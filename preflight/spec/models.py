@@ -8,9 +8,9 @@ job can survive (but should not) are PF rules, not validation errors.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel
 
 Dtype = Literal["float32", "float16", "bfloat16", "int8", "nf4"]
 Distributed = Literal["none", "ddp", "fsdp", "zero1", "zero2", "zero3"]
@@ -37,8 +37,9 @@ class ModelSpec(_Section):
     """Which model is fine-tuned, and how its weights are held in GPU memory."""
 
     name: str = Field(
-        description="A bundled architecture (mistralai/Mistral-7B-v0.1, meta-llama/Meta-Llama-3-8B, "
-        "...), a local directory holding config.json, or a hub id when online."
+        description="A hub id or alias memplan bundles (91: meta-llama/Llama-3.1-8B-Instruct, "
+        "Qwen/Qwen3-8B, ...; `memplan models`), a local directory holding config.json, a model in "
+        "the Hugging Face cache, or a hub id read from the hub's config.json when online."
     )
     dtype: Dtype = Field(
         "bfloat16",
@@ -49,6 +50,19 @@ class ModelSpec(_Section):
         "sdpa", description="Attention kernel; changes activation memory (eager keeps scores)."
     )
     revision: str | None = Field(None, description="Hub revision, when model.name is a hub id.")
+    bnb_4bit_use_double_quant: bool = Field(
+        False,
+        description="BitsAndBytesConfig(bnb_4bit_use_double_quant=...) for dtype nf4: the "
+        "per-block fp32 scales are themselves quantised to 8 bits (QLoRA section 3), about "
+        "0.37 bits less per weight: ~3 GiB on a 70B model.",
+    )
+    prepare_model_for_kbit_training: bool = Field(
+        False,
+        description="peft.prepare_model_for_kbit_training(model) is called: every fp16/bf16 "
+        "parameter that is not 4-bit quantised (embeddings, norms, LM head) is cast to fp32, "
+        "and so is the residual stream. (It also turns on gradient checkpointing by default; "
+        "state that in training.gradient_checkpointing.)",
+    )
 
 
 class LoraSpec(_Section):
@@ -73,7 +87,21 @@ class LoraSpec(_Section):
         min_length=1,
         description='Module names that get adapters, e.g. [q_proj, v_proj], or ["all-linear"].',
     )
-    bias: Literal["none", "all", "lora_only"] = Field("none", description="peft's bias option.")
+    bias: Literal["none", "all", "lora_only"] = Field(
+        "none",
+        description="peft's bias option: all trains every bias of the base model, lora_only the "
+        "biases of the targeted layers (their gradients and optimizer state count).",
+    )
+    use_dora: bool = Field(
+        False,
+        description="LoraConfig(use_dora=True): DoRA adds a trainable magnitude per output "
+        "feature of each targeted layer and keeps the base and LoRA outputs for backward.",
+    )
+    modules_to_save: list[str] = Field(
+        default_factory=list,
+        description="LoraConfig(modules_to_save=...): modules trained in full as copies (e.g. "
+        "[lm_head, embed_tokens]): the copy, its gradient and its optimizer state.",
+    )
 
 
 class DataSpec(_Section):
@@ -110,6 +138,11 @@ class DataSpec(_Section):
         le=CONTEXT_MAX,
         description="Truncation length in tokens (at most 10M, the longest context of any model).",
     )
+    packing: bool = Field(
+        False,
+        description="Sequence packing (TRL SFTConfig(packing=True)): examples are concatenated "
+        "into rows of exactly max_length tokens, with no padding and no attention mask.",
+    )
     padding: Literal["longest", "max_length"] = Field(
         "longest",
         description='How batches are padded, which sets the tokens the GPU processes: "longest" '
@@ -132,6 +165,14 @@ class ComputeSpec(_Section):
     )
     instance_count: int = Field(
         1, ge=1, le=API_INT_MAX, description="Number of instances (a 32-bit API integer)."
+    )
+    gpu_memory_gib: float | None = Field(
+        None,
+        gt=0,
+        le=1024,  # one GPU: the largest today holds 288 GB (NVIDIA B300)
+        description="Memory of one GPU in GiB, as torch.cuda.get_device_properties(0)"
+        ".total_memory / 2**30 reports it; for a local GPU, or to override the catalog's figure "
+        "for compute.instance_type.",
     )
     spot: bool = Field(False, description="Managed spot training (EnableManagedSpotTraining).")
     max_run_hours: float = Field(
@@ -193,6 +234,23 @@ class BudgetSpec(_Section):
         description="Hours from launch by which the job must have finished (at most what "
         "MaxWaitTimeInSeconds can hold).",
     )
+    prices: dict[str, Annotated[float, Field(gt=0)]] | None = Field(
+        None,
+        description="Your own on-demand $/hour per instance type (negotiated rate, savings "
+        "plan), e.g. {ml.g5.xlarge: 1.2}; replaces the bundled price in the spec's region.",
+    )
+    spot_prices: dict[str, Annotated[float, Field(gt=0)]] | None = Field(
+        None,
+        description="Your own effective managed-spot $/hour per instance type; replaces "
+        "on-demand x (1 - the Spot Advisor saving).",
+    )
+    spot_discount_pct: float | None = Field(
+        None,
+        gt=0,
+        lt=100,
+        description="Spot saving in percent off on-demand for every instance type, instead of "
+        "the Spot Advisor's per-type figure.",
+    )
 
 
 class IgnoreEntry(_Section):
@@ -211,10 +269,21 @@ class TrainingSpec(RootModel[dict[str, Any]]):
     """
 
     root: dict[str, Any] = Field(default_factory=dict)
+    _config_defaults: dict[str, Any] = PrivateAttr(default_factory=dict)
+    """Defaults of the arguments class in use where they differ from TrainingArguments' (TRL's
+    SFTConfig turns gradient checkpointing on): set by the readers, read before Trainer's."""
 
     @property
     def values(self) -> dict[str, Any]:
         return self.root
+
+    def use_config_defaults(self, defaults: dict[str, Any]) -> None:
+        """Read unstated fields from ``defaults`` (the config class's own) before Trainer's."""
+        self._config_defaults = dict(defaults)
+
+    @property
+    def config_defaults(self) -> dict[str, Any]:
+        return dict(self._config_defaults)
 
     @property
     def stated(self) -> set[str]:
@@ -224,6 +293,8 @@ class TrainingSpec(RootModel[dict[str, Any]]):
         """The stated value, else TrainingArguments' default for ``name``, else ``default``."""
         if name in self.root:
             return self.root[name]
+        if name in self._config_defaults:
+            return self._config_defaults[name]
         from .defaults import trainer_default
 
         found, value = trainer_default(name)

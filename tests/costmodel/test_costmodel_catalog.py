@@ -53,7 +53,7 @@ def test_lookup_accepts_the_ec2_spelling_and_suggests() -> None:
 def test_seed_instance_prices() -> None:
     g5 = load_catalog().instance("ml.g5.xlarge")
     assert g5.gpu == "A10G" and g5.gpu_count == 1 and g5.vcpu == 4 and g5.memory_gib == 16
-    assert g5.gpu_memory_gib == pytest.approx(22.35)
+    assert g5.gpu_memory_gib == pytest.approx(22.03)
     assert g5.on_demand_usd_per_hour("us-west-2") == 1.408
     # Spot Advisor: 59% saving in us-east-1 -> 1.408 x 0.41.
     assert g5.spot_usd_per_hour("us-east-1") == pytest.approx(0.57728)

@@ -67,8 +67,9 @@ def test_seed_start_exits_1_and_suggests(
     assert code == 1
     data = json.loads(out)
     assert data["fits_with_headroom"] is False
-    assert data["memory"]["capacity_gib"] == pytest.approx(22.35)
-    assert data["suggestions"] and all(s["peak_gib"] <= 22.35 * 0.9 for s in data["suggestions"])
+    assert data["memory"]["capacity_gib"] == pytest.approx(22.03)
+    room = 22.03 * (1 - data["headroom"])
+    assert data["suggestions"] and all(s["peak_gib"] <= room for s in data["suggestions"])
 
 
 def test_seed_final_exits_0_with_contract_json(

@@ -8,7 +8,7 @@ from memplan import LoraSetup, TrainingSetup, estimate, load_architecture
 from memplan.constants import GIB
 from memplan.suggest import suggest
 
-A10G_GIB = 22.35  # AWS MemoryInfo.SizeInMiB 22888 (shared/research/catalog-facts.md)
+A10G_GIB = 22.03  # torch-visible total_memory of an A10G (costmodel/data/gpus.json memory_source)
 
 
 def _seed(**changes: object) -> TrainingSetup:

@@ -112,6 +112,21 @@ def test_expected_findings(name: str) -> None:
         assert not hits, f"unexpected {exp}:\n{_where(hits)}"
 
 
+NAMED_ALONE = sorted(name for name, entry in EXPECTED.items() if "named" in entry)
+
+
+@pytest.mark.parametrize("name", NAMED_ALONE)
+def test_a_file_that_is_no_training_config_named_alone_is_nothing_to_check(name: str) -> None:
+    """Named on the command line, a file with nothing to check is exit 2, never "ready"."""
+    from preflight.spec import SpecError
+
+    with pytest.raises(SpecError) as err:
+        read_sources([CORPUS / name])
+    message = err.value.issues[0].message
+    assert message.startswith(f"nothing to check in {CORPUS / name}"), message
+    assert EXPECTED[name]["named"] in message
+
+
 def test_walk_reads_configs_and_skips_the_rest() -> None:
     sources = read_sources([CORPUS])
     read = {Path(s.path).resolve().relative_to(CORPUS.resolve()).as_posix() for s in sources}

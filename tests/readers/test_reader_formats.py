@@ -146,7 +146,7 @@ def test_notebook_positions_are_cell_and_line_within_the_cell(tmp_path: Path) ->
         loaded.cells["training.save_total_limit"],
     ) == (5, 3)
     found = _rules(nb)
-    assert found[("PF102", "training.output_dir")] == (4, 3)
+    assert found[("PF101", "training.output_dir")] == (4, 3)  # PF102 folds into PF101
 
 
 def test_rich_output_names_the_cell(tmp_path: Path) -> None:

@@ -55,7 +55,14 @@ def test_gate_refuses_errors_and_force_records_the_reason(tmp_path: Path) -> Non
     import preflight
 
     out = tmp_path / "out"
-    spec = write_spec(tmp_path, output_dir=out, training={"max_steps": 6, "save_strategy": "no"})
+    from preflight.severity import DEMO_MAX_STEPS
+
+    # Just past a demo's size: on a demo, a run that never saves is only an info (severity
+    # follows what a finding can lose), here it is PF201's error.
+    steps = DEMO_MAX_STEPS + 1
+    spec = write_spec(
+        tmp_path, output_dir=out, training={"max_steps": steps, "save_strategy": "no"}
+    )
     report = preflight.check(str(spec))
     error_rules = {f.rule for f in report.active() if f.severity.value == "error"}
     assert error_rules, "precondition: preflight must find an error in this spec"

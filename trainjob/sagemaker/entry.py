@@ -1,5 +1,8 @@
 """Container entry point of a job started by ``trainjob launch`` (shipped as trainjob_entry.py).
 
+With ``TRAINJOB_ENTRY_POINT`` set (``trainjob launch --entry-point``), it runs the user's own
+script under ``trainjob exec`` instead, checkpoints going to the synced dir.
+
 It runs ``trainjob run`` with SageMaker's conventions, through the run side's
 ``trainjob.run.main_from_sagemaker_env``: data from ``SM_CHANNEL_*``, checkpoints in the dir named
 by ``/opt/ml/input/config/checkpointconfig.json`` (default ``/opt/ml/checkpoints``), which is
@@ -58,10 +61,58 @@ def start_heartbeat(interval: float = HEARTBEAT_SECONDS) -> threading.Event:
     return stop
 
 
+def exec_argv(env: Mapping[str, str], script_dir: Path) -> list[str] | None:
+    """``python ENTRY ARGS`` when the job ships the user's own script (``trainjob launch
+    --entry-point``), else None (the built-in ``trainjob run``)."""
+    entry = env.get("TRAINJOB_ENTRY_POINT")
+    if not entry:
+        return None
+    import json
+
+    args = json.loads(env.get("TRAINJOB_ENTRY_ARGS") or "[]")
+    return [sys.executable, str(script_dir / entry), *[str(a) for a in args]]
+
+
+def run_user_script(argv: list[str], env: Mapping[str, str]) -> int:
+    """The user's script under ``trainjob exec``: checkpoints to the synced dir, gated again."""
+    from trainjob.exec import ExecOptions, exec_command, summary_lines
+    from trainjob.logs import setup_console_logging
+
+    setup_console_logging(live=False)
+    reason = env.get("TRAINJOB_FORCE_REASON", "").strip()
+    options = ExecOptions(
+        force=bool(reason),
+        reason=reason or None,
+        output_dir=Path(env.get("TRAINJOB_CHECKPOINT_DIR") or "/opt/ml/checkpoints"),
+    )
+    from preflight.spec import SpecError
+    from trainjob.errors import TrainjobError
+
+    try:
+        result = exec_command(argv, options)
+    except SpecError as exc:
+        for issue in exc.issues:
+            print(f"trainjob entry: {issue}", file=sys.stderr)
+        return 2
+    except TrainjobError as exc:
+        print(f"trainjob entry: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for line in summary_lines(result):
+        print(line, file=sys.stderr, flush=True)
+    return result.exit_code
+
+
 def main() -> int:
     script_dir = Path(__file__).resolve().parent
     if str(script_dir) not in sys.path:
         sys.path.insert(0, str(script_dir))
+    user_argv = exec_argv(os.environ, script_dir)
+    if user_argv is not None:
+        stop = start_heartbeat(HEARTBEAT_SECONDS)
+        try:
+            return run_user_script(user_argv, os.environ)
+        finally:
+            stop.set()
     spec, overrides = entry_arguments(os.environ, script_dir)
     if not spec.is_file():
         print(f"trainjob entry: the job spec {spec} is not in the source dir", file=sys.stderr)

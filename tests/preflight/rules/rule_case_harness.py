@@ -77,10 +77,15 @@ def make_plan(
 
 
 def rule_findings(rule_id: str, plan: Plan) -> list[Finding]:
-    """Findings of one rule only (the engine's 'not checked' info included)."""
+    """Findings of one rule only (the engine's 'not checked' info included).
+
+    The rules that cover it (``covered_by``) run too, as in a full check, so that a case can
+    show the rule staying quiet where another states the same root cause.
+    """
     cls = get_rule(rule_id)
     assert cls is not None, f"{rule_id} is not registered"
-    return [f for f in run_rules(plan, [cls]) if f.rule == rule_id]
+    covering = [c for c in (get_rule(r) for r in cls.covered_by) if c is not None]
+    return [f for f in run_rules(plan, [cls, *covering]) if f.rule == rule_id]
 
 
 def fired(findings: list[Finding]) -> list[Finding]:

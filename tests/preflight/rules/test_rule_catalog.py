@@ -41,7 +41,9 @@ def _active(report_findings: list, prefixes: tuple[str, ...] = ("PF1", "PF2")) -
 def test_seed_broken_spec_fails_with_unsynced_checkpoints() -> None:
     report = preflight.check(EXAMPLES / "seed-broken.yaml")
     pf101 = [f for f in report.findings if f.rule == "PF101"]
-    assert {f.field for f in pf101} == {"training.output_dir", "compute.checkpoint_s3_uri"}
+    # one root cause, one finding: the wrong directory and the missing S3 prefix together
+    assert [f.field for f in pf101] == ["training.output_dir"]
+    assert "compute.checkpoint_s3_uri is not set" in pf101[0].message
     assert all(f.severity == Severity.ERROR for f in pf101)
     assert report.failing(Severity.ERROR)
 
