@@ -91,6 +91,16 @@ def verify_cost(work: Path, repeats: int) -> dict[str, Any]:
     }
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
@@ -102,7 +112,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     results = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": f"{os.cpu_count()} cores; {platform.processor() or platform.machine()}; "
+        "machine": f"{os.cpu_count()} cores; {_cpu_name()}; "
         f"Python {platform.python_version()}; load average {load:.1f} at the end",
         "sigterm_to_validated_checkpoint_s": [round(s, 3) for s in seconds],
         "sigterm_median_s": round(statistics.median(seconds), 3),

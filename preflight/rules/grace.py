@@ -105,6 +105,7 @@ class CheckpointOutlastsGraceWindow(Rule):
     id = "PF214"
     name = "checkpoint-outlasts-grace-window"
     severity = Severity.WARNING
+    consequence = "progress"  # the work since the last periodic checkpoint, not the run
     title = "The SIGTERM checkpoint cannot be written inside SageMaker's 120 s window"
     fix = (
         "Train LoRA adapters, choose an instance family with NVMe instance storage (ml.g5, "
