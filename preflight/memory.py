@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from .redact import shown_value
 from .spec import JobSpec, LoadedSpec, SpecError, SpecIssue
 
 if TYPE_CHECKING:
@@ -143,7 +144,9 @@ def _positive_int(
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        issues.append(loaded.issue(key, f"must be a positive integer, got {value!r}"))
+        issues.append(
+            loaded.issue(key, f"must be a positive integer, got {shown_value(key, value)}")
+        )
         return default
     return value
 

@@ -14,6 +14,7 @@ from .diskerrors import disk_error, disk_problem, first_line
 from .errors import RunFailed, TrainjobError
 from .manifest import Manifest
 from .runcontext import RunContext
+from .secrets import without_hub_token
 
 log = logging.getLogger("trainjob")
 
@@ -51,7 +52,7 @@ def make_trainer(
     from transformers.trainer_callback import ProgressCallback as HFProgress
 
     try:
-        args = TrainingArguments(**built.args_values)
+        args = TrainingArguments(**without_hub_token(built.args_values))
     except (TypeError, ValueError) as exc:
         message = str(exc).splitlines()[0]
         raise TrainjobError(

@@ -23,6 +23,7 @@ RULE_MODULES: tuple[str, ...] = (
     "preflight.rules.trl",
     "preflight.rules.sagemaker_sdk",
     "preflight.rules.meta",
+    "preflight.rules.secrets",
 )
 
 

@@ -14,10 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..redact import shown_value
 from ..suggest import did_you_mean
 from .cross_checks import cross_field_problems
 from .errors import SpecError, SpecIssue
 from .models import SECTIONS, IgnoreEntry, JobSpec, TrainingSpec
+from .training_checks import range_problem
 from .training_fields import training_fields
 from .value_types import describe, fits
 from .yaml_source import YamlDocument, join_key, load_yaml, nearest
@@ -164,7 +166,7 @@ def _report_pydantic(prefix: str, err: Any, model: type[BaseModel], issue: Any) 
         issue(key, "required key is missing")
     else:
         got = err.get("input")
-        shown = repr(got) if not isinstance(got, dict | list) else _kind(got)
+        shown = shown_value(key, got) if not isinstance(got, dict | list) else _kind(got)
         issue(key, f"{err['msg']} (got {shown})")
 
 
@@ -184,8 +186,12 @@ def _training(value: Any, issue: Any) -> TrainingSpec:
             issue(
                 f"training.{key}",
                 f"expects {describe(info.type)} (TrainingArguments.{key}: {info.type}), "
-                f"got {val!r}",
+                f"got {shown_value(key, val)}",
             )
+            continue
+        problem = range_problem(key, val)
+        if problem is not None:
+            issue(f"training.{key}", problem)
     return TrainingSpec({k: v for k, v in value.items() if isinstance(k, str)})
 
 
