@@ -164,6 +164,11 @@ def _record_gate(manifest: Any) -> None:
     except ValueError:
         return
     for row in gated if isinstance(gated, list) else []:
+        if row.get("checked") is False:
+            manifest.event(
+                f"trainjob exec gate: {row.get('source')}: not checked: {row.get('why')}"
+            )
+            continue
         text = (
             f"trainjob exec gate: {row.get('source')}: {row.get('errors')} error(s), "
             f"{row.get('warnings')} warning(s), report {str(row.get('report_sha256'))[:16]}"

@@ -164,8 +164,13 @@ holds no job (no model, no steps, no saving) and a plan of defaults would only p
 _UNPARSED = object()
 
 
+class NothingToCheck(SpecError):
+    """A file named by the user that holds no training job to check (exit 2 in ``preflight
+    check``). ``trainjob exec`` runs such a script anyway, unchecked, and says so."""
+
+
 def _nothing_to_check(path: Path, why: str) -> None:
-    raise SpecError([SpecIssue(str(path), None, "", f"nothing to check in {path}: {why}")])
+    raise NothingToCheck([SpecIssue(str(path), None, "", f"nothing to check in {path}: {why}")])
 
 
 def _load(path: Path, text: str) -> YamlDocument:

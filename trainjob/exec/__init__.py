@@ -85,7 +85,7 @@ def launches_ranks(argv: list[str]) -> bool:
 
 def gate_sources(argv: list[str], options: ExecOptions) -> list[dict[str, Any]]:
     """Run the preflight gate on SPEC or on the command's files; what it found, per file."""
-    from preflight.readers import read_file
+    from preflight.readers import NothingToCheck, read_file
 
     from ..gate import run_gate
     from .command import command_files
@@ -103,7 +103,18 @@ def gate_sources(argv: list[str], options: ExecOptions) -> list[dict[str, Any]]:
         return []
     out = []
     for path in sources:
-        loaded = read_file(path)
+        try:
+            loaded = read_file(path)
+        except NothingToCheck as exc:
+            if options.spec is not None:
+                raise  # the spec the user named must be one
+            # A file found in the command that holds no training settings (a wrapper script, a
+            # job whose settings come from its command line): run it, unchecked, and say so.
+            log.warning(
+                "preflight: %s; not checked (pass the spec: trainjob exec SPEC -- ...)", exc
+            )
+            out.append({"source": str(path), "checked": False, "why": str(exc)})
+            continue
         result = run_gate(loaded, force=options.force, reason=options.reason)
         if not result.forced:
             log.info("preflight: %s checked, no errors", path)
