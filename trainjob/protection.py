@@ -7,9 +7,10 @@ injects this call into every Trainer a process creates; a user may also write it
 - the checkpoint guard (``trainjob.callbacks.CheckpointGuard``): each save validated the moment
   it is written and recorded in ``trainjob-manifest.json``, a canary save early, rotation only
   after a newer checkpoint is proven valid, a watchdog;
-- the save on SIGTERM (transformers' ``enable_jit_checkpoint``), turned on even when the user's
-  ``TrainingArguments`` left it off, validated and recorded, and never a rewrite of a valid
-  checkpoint; under torchrun/accelerate every rank stops at the same step (the request is
+- the save on SIGTERM and Ctrl-C at the end of the step in progress (``callbacks.SignalSave``,
+  as ``trainjob run`` does; transformers' mid-step ``enable_jit_checkpoint`` is taken off), so a
+  resume repeats the uninterrupted run bit for bit with dropout on; validated, recorded, and
+  never a rewrite of a valid checkpoint; under torchrun/accelerate every rank stops at the same step (the request is
   all-reduced at each step end, so no rank waits forever in a collective the others left);
 - ``train()`` resumes from the newest *valid* checkpoint in ``output_dir`` (Trainer's own
   ``resume_from_checkpoint=True`` takes the highest-numbered folder without looking inside it);
@@ -58,7 +59,7 @@ class Protection:
     outcome: str | None = None  # "completed" | "stopped" | "failed"
     final_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
-    local_request: bool = False
+    saver: Any = None  # callbacks.SignalSave, when the save on SIGTERM is on
 
 
 def _rank() -> int:
@@ -209,68 +210,48 @@ def plan_of(trainer: Any) -> dict[str, Any]:
 
 
 def _enable_sigterm_save(trainer: Any, protection: Protection) -> None:
+    """SIGTERM and Ctrl-C save an ordinary checkpoint at the end of the step in progress, then stop.
+
+    This is ``trainjob run``'s ``callbacks.SignalSave``, not transformers' ``enable_jit_checkpoint``:
+    that one saves in ``on_pre_optimizer_step``, after the step's forward pass drew dropout RNG,
+    so a resume from it is not the run it interrupted. If the user turned it on, it is taken off
+    (its handler put back first) so that only one save answers the signal.
+    """
+    import threading
+
+    from .callbacks import SignalSave
+
+    _drop_jit_checkpoint(trainer)
+    if threading.current_thread() is not threading.main_thread():
+        protection.notes.append("not the main thread: no save on SIGTERM")
+        log.warning("trainjob: Trainer built outside the main thread: no save on SIGTERM")
+        return
+    saver = SignalSave(protection.guard)
+    saver.install()
+    protection.saver = saver
+    if _distributed():
+        # Before the saver in callback order: every rank learns of the request at the same step
+        # end, so all of them save that step and stop together.
+        trainer.add_callback(_synced_stop_callback(saver))
+    trainer.add_callback(saver)
+
+
+def _drop_jit_checkpoint(trainer: Any) -> None:
+    if not getattr(trainer.args, "enable_jit_checkpoint", False):
+        return
     from transformers.trainer_jit_checkpoint import JITCheckpointCallback
 
-    jit = next(
-        (cb for cb in trainer.callback_handler.callbacks if isinstance(cb, JITCheckpointCallback)),
-        None,
-    )
-    if jit is None:
-        trainer.args.enable_jit_checkpoint = True
-        jit = JITCheckpointCallback()
-        try:
-            jit.set_trainer(trainer)
-        except ValueError:  # signal handlers can only be set from the main thread
-            protection.notes.append("not the main thread: no save on SIGTERM")
-            log.warning("trainjob: Trainer built outside the main thread: no save on SIGTERM")
-            return
-        trainer.add_callback(jit)
-    manager = jit.jit_manager
-    if manager is None:
-        return
-    original_save = manager.execute_jit_checkpoint
-
-    def jit_save() -> None:
-        step = trainer.state.global_step
-        protection.sigterm_step = step
-        folder = protection.output_dir / f"checkpoint-{step}"
-        guard = protection.guard
-        if (
-            folder.is_dir()
-            and validate_checkpoint(folder, require_optimizer=guard.require_optimizer).valid
-        ):
-            manager.is_checkpoint_requested = False
-            log.info("SIGTERM: %s already saved and valid; stopping without re-saving", folder.name)
-            return
-        log.info("SIGTERM: saving %s before the grace period ends", folder.name)
-        original_save()
-        if trainer.is_world_process_zero():
-            guard.after_save(step, "sigterm", epoch=trainer.state.epoch)
-
-    manager.execute_jit_checkpoint = jit_save
-
-    def request() -> None:
-        # Single process: save at the next callback, as transformers does. Several ranks: only
-        # note it; the synced-stop callback raises it on every rank at the same step end.
-        protection.local_request = True
-        if not _distributed():
-            manager.is_checkpoint_requested = True
-
-    manager._enable_checkpoint = request
-    trainer.add_callback(_synced_stop_callback(manager, protection))
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        # Ctrl-C: the same save-and-stop as SIGTERM; a second Ctrl-C interrupts.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        manager._sigterm_handler(signum, frame)
-
-    try:
-        signal.signal(signal.SIGINT, on_sigint)
-    except ValueError:
-        pass
+    for callback in list(trainer.callback_handler.callbacks):
+        if isinstance(callback, JITCheckpointCallback):
+            manager = getattr(callback, "jit_manager", None)
+            original = getattr(manager, "_original_sigterm_handler", None)
+            if original is not None:
+                signal.signal(signal.SIGTERM, original)
+            trainer.remove_callback(callback)
+    trainer.args.enable_jit_checkpoint = False
 
 
-def _synced_stop_callback(manager: Any, protection: Protection) -> Any:
+def _synced_stop_callback(saver: Any) -> Any:
     from transformers import TrainerCallback
 
     class _SyncedStop(TrainerCallback):  # type: ignore[misc]
@@ -293,13 +274,10 @@ def _synced_stop_callback(manager: Any, protection: Protection) -> Any:
                 return
             import torch.distributed as dist
 
-            flag.fill_(1 if protection.local_request else 0)
+            flag.fill_(1 if saver.requested else 0)
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            if int(flag.item()):
-                protection.local_request = True
-                manager.is_checkpoint_requested = True
-                control.should_training_stop = True
-                control.should_save = False
+            if int(flag.item()) and not saver.requested:
+                saver.request("SIGTERM")
 
     return _SyncedStop()
 
@@ -326,6 +304,8 @@ def _wrap_train(trainer: Any, protection: Protection, **how: bool) -> None:
             else:
                 result = original(chosen, *a, **kw)
             state = trainer.state
+            if protection.saver is not None and protection.saver.saved_step is not None:
+                protection.sigterm_step = protection.saver.saved_step
             stopped = protection.sigterm_step is not None and state.global_step < state.max_steps
             protection.outcome = "stopped" if stopped else "completed"
             return result

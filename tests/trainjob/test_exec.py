@@ -162,7 +162,7 @@ def stopped_at(text: str, manifest: dict[str, Any], out: Path) -> str:
     if entry.get("kind") == "sigterm":
         assert f"CHECKPOINT SAVED: {out / name} (on SIGTERM)" in text
     else:
-        assert f"SIGTERM: {name} already saved and valid; stopping without re-saving" in text
+        assert f"SIGTERM: {name} already saved and valid; stopping" in text
     return name
 
 

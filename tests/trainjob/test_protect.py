@@ -12,6 +12,7 @@ import pytest
 from trainjob_helpers import DATA
 
 from trainjob import protect
+from trainjob.callbacks import SignalSave
 
 
 class Lines(logging.Handler):
@@ -39,7 +40,7 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Any]:
     fields = bundled_config("tiny-mistral")
     assert fields is not None
     built = build_from_config(fields, texts, root / "assets", seed=5, origin="tiny-mistral")
-    lora = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"])
+    lora = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.1, target_modules=["q_proj", "v_proj"])
     model = get_peft_model(built.model, lora)
     return model, built.tokenizer, tokenize(texts, built.tokenizer, 24).examples
 
@@ -78,7 +79,10 @@ def test_protect_records_rotates_after_validation_and_refuses_a_changed_plan(
     trainer = trainer_for(parts, out)
     protection = protect(trainer, canary_steps=None, canary_minutes=None)
     assert protect(trainer) is protection  # idempotent: the exec hook and the user both call it
-    assert trainer.args.enable_jit_checkpoint is True
+    # the save on SIGTERM is trainjob's step-boundary one, not transformers' mid-step JIT save
+    assert not trainer.args.enable_jit_checkpoint
+    assert isinstance(protection.saver, SignalSave)
+    assert protection.saver in trainer.callback_handler.callbacks
     assert trainer.args.save_total_limit is None  # the guard rotates, after validation
     trainer.train()
     assert protection.outcome == "completed" and protection.guard.written == [3, 6]

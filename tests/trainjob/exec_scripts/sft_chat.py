@@ -42,7 +42,7 @@ config = SFTConfig(
     disable_tqdm=True,
     dataloader_num_workers=0,
 )
-lora = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"])
+lora = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.1, target_modules=["q_proj", "v_proj"])
 trainer = SFTTrainer(
     model=model,
     args=config,
