@@ -83,7 +83,7 @@ def scale(finding: Finding, consequence: str | None, size: RunSize) -> Finding |
                 "message": f"{finding.message} [info on {size.why}: little to lose]",
             }
         )
-    if consequence == "run" and finding.severity is not Severity.ERROR:
+    if consequence == "run" and finding.severity is Severity.WARNING:
         return finding.model_copy(
             update={
                 "severity": Severity.ERROR,
