@@ -112,6 +112,7 @@ def read_python_text(
         )
     _apply_model_and_lora(ev, builder, locate)
     _apply_eval_dataset(ev, builder, locate)
+    _apply_device_map(ev, builder, locate, None)
     _apply_hyper_model(hyper, builder, locate, estimator)
     if estimator is not None:
         has_config = any(c.name in config_classes() for c in ev.calls)
@@ -164,7 +165,12 @@ def trains_with_transformers(call: CallValue, text: str, entry_text: str | None 
         return not command_only
     if call.name == "PyTorch":
         # often an HF script; when its entry script is at hand, that script says (an MNIST
-        # script with no transformers in it is no Trainer job)
+        # script with no transformers in it is no Trainer job). A shell entry point
+        # (``entry_point="train.sh"``, NVIDIA's BERT pretraining) is a command, as with
+        # ModelTrainer: only the launch file's own words can say it runs transformers.
+        entry = kwargs.get("entry_point")
+        if isinstance(entry, str) and not entry.endswith(".py"):
+            return hf_text
         if entry_text is None:
             return True
         return hf_text or HF_TEXT.search(entry_text) is not None
@@ -299,6 +305,30 @@ def _apply_eval_dataset(ev: Evaluator, builder: SpecBuilder, locate: Locate) -> 
             return
 
 
+SPLITTING_DEVICE_MAPS = frozenset({"auto", "balanced", "balanced_low_0", "sequential"})
+"""``from_pretrained(device_map=...)`` values that spread one model over every visible GPU
+(accelerate's ``infer_auto_device_map``): Trainer then sees ``hf_device_map`` on several
+devices, sets ``is_model_parallel`` and ``n_gpu = 1`` (transformers 5.24 trainer.py, Trainer
+``__init__``), so no nn.DataParallel wraps it."""
+
+
+def _apply_device_map(
+    ev: Evaluator, builder: SpecBuilder, locate: Locate, origin: str | None
+) -> None:
+    """Record a model loaded with a splitting ``device_map`` (PF704 reads it)."""
+    for call in ev.calls:
+        if call.name != "from_pretrained" or any(
+            word in call.callee for word in ("Tokenizer", "Processor", "Config")
+        ):
+            continue
+        value = call.kwargs.get("device_map")
+        if isinstance(value, str) and value in SPLITTING_DEVICE_MAPS:
+            line = locate(call.kw_lines.get("device_map", call.line))[0]
+            where = f"{origin}:{line}" if origin else f"line {line}"
+            builder.device_map = f'device_map="{value}" ({where})'
+            return
+
+
 def _apply_model_and_lora(ev: Evaluator, builder: SpecBuilder, locate: Locate) -> None:
     lora = _last(ev.calls, frozenset({"LoraConfig"}))
     if lora is not None:
@@ -419,6 +449,7 @@ def _read_entry_script(script: Path, hyper: dict[str, Any], builder: SpecBuilder
         if not builder.has("model.name"):
             _apply_model_and_lora(ev, builder, _identity)
         _apply_eval_dataset(ev, builder, _identity)
+        _apply_device_map(ev, builder, _identity, rel)
     for key in set(builder.lines) - before:
         builder.key_files[key] = script
     if not found:

@@ -29,6 +29,8 @@ from .sync import (
 if TYPE_CHECKING:
     from ..plan import Plan
 
+INPUT_CHANNELS = "/opt/ml/input/data"
+"""Where SageMaker puts each input channel before the script starts, at every (re)start."""
 SYNC_DOC_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html"
 TRAINER_DOC = (
     "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
@@ -494,7 +496,9 @@ class ResumeFromNowhere(Rule):
     """
     What it does:
     Checks `training.resume_from_checkpoint` when it is a path: on SageMaker it must be under
-    `compute.checkpoint_local_path` (the only place restored from S3); locally it must exist.
+    `compute.checkpoint_local_path` (restored from S3 at each start) or an input channel
+    (`/opt/ml/input/data/<channel>`, downloaded or mounted at each start: the SMP v2 examples
+    resume from an FSx channel); locally it must exist.
 
     Why is this bad?
     Trainer ignores the TrainingArguments field itself; scripts pass it to `train()`. A path
@@ -524,13 +528,18 @@ class ResumeFromNowhere(Rule):
     References:
     - transformers training_args.py (resume_from_checkpoint is not used by Trainer directly)
     - https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints-resume.html
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-access-training-data.html (input
+      channels under /opt/ml/input/data/<channel>, File mode copies them in before training)
     """
 
     id = "PF208"
     name = "resume-from-nowhere"
     severity = Severity.WARNING
     title = "resume_from_checkpoint points where no checkpoint will be"
-    fix = "Point resume_from_checkpoint inside the synced checkpoint directory, or remove it."
+    fix = (
+        "Point resume_from_checkpoint inside the synced checkpoint directory (or an input "
+        "channel holding the checkpoint), or remove it."
+    )
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints-resume.html"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -540,6 +549,8 @@ class ResumeFromNowhere(Rule):
         compute = plan.spec.compute
         if on_sagemaker(plan):
             local = compute.checkpoint_local_path if compute else "/opt/ml/checkpoints"
+            if is_under(value, INPUT_CHANNELS):
+                return  # an input channel: downloaded (or mounted) again at every start
             if not is_under(value, local):
                 yield self.finding(
                     "training.resume_from_checkpoint",
