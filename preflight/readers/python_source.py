@@ -78,9 +78,17 @@ def evaluate(text: str, path: Path, overrides: dict[str, Any] | None = None) -> 
 
 
 def read_python_text(
-    text: str, path: Path, kind: str = "python", locate: Locate = _identity
+    text: str,
+    path: Path,
+    kind: str = "python",
+    locate: Locate = _identity,
+    written: dict[str, str] | None = None,
 ) -> SpecBuilder:
-    """Read one script (or a notebook's joined code cells, with ``locate`` mapping lines)."""
+    """Read one script (or a notebook's joined code cells, with ``locate`` mapping lines).
+
+    ``written``: files the notebook writes itself (``%%writefile mnist_ddp.py``), by file name:
+    an entry script written there is at hand even when no file of that name is.
+    """
     builder = SpecBuilder(path, kind)
     ev = evaluate(text, path)
     estimator = _last(ev.calls, estimator_names())
@@ -98,6 +106,11 @@ def read_python_text(
                 entry_text = script.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 entry_text = None
+        entry = estimator.kwargs.get("entry_point")
+        if entry_text is None and written and isinstance(entry, str):
+            entry_text = written.get(Path(entry).name)
+        if isinstance(entry, str) and entry and not entry.endswith(".py"):
+            builder.entry_command = f'entry_point="{entry}"'
         if not script_read:
             _hyper_as_training(hyper, hyper_lines, builder, locate, estimator)
     _apply_training(ev, builder, locate, origin=None)
@@ -165,12 +178,7 @@ def trains_with_transformers(call: CallValue, text: str, entry_text: str | None 
         return not command_only
     if call.name == "PyTorch":
         # often an HF script; when its entry script is at hand, that script says (an MNIST
-        # script with no transformers in it is no Trainer job). A shell entry point
-        # (``entry_point="train.sh"``, NVIDIA's BERT pretraining) is a command, as with
-        # ModelTrainer: only the launch file's own words can say it runs transformers.
-        entry = kwargs.get("entry_point")
-        if isinstance(entry, str) and not entry.endswith(".py"):
-            return hf_text
+        # script with no transformers in it is no Trainer job)
         if entry_text is None:
             return True
         return hf_text or HF_TEXT.search(entry_text) is not None

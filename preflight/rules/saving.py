@@ -98,8 +98,9 @@ class RotationLeavesNothing(Rule):
     Locally, rotation is safe: Trainer deletes the old checkpoint only after the new one is fully
     written (`_save_checkpoint` writes model, optimizer, `trainer_state.json`, then calls
     `rotate_checkpoints`), so a save cut off half-way leaves the previous one on disk. On
-    SageMaker the copy to S3 runs in the background while training goes on, and a deletion in
-    the container is mirrored in S3: with a limit of 1, the moment rotation deletes the previous
+    SageMaker the copy to S3 runs beside training (AWS documents the sync as "real time", not
+    its trigger or latency; the training process never waits for it), and a deletion in the
+    container is mirrored in S3: with a limit of 1, the moment rotation deletes the previous
     checkpoint S3 holds only the new one, still uploading. A stop or spot reclaim in that window
     leaves S3, the only copy a restarted job gets back, with no complete checkpoint. (With
     `load_best_model_at_end`, rotation keeps the best as well, except when the newest is the
@@ -428,7 +429,10 @@ class NoSigtermSave(Rule):
     What it does:
     Warns when a SageMaker or spot job does not save on SIGTERM (`enable_jit_checkpoint`, added
     in transformers 5.0, is false). `trainjob run` installs its own SIGTERM save, so jobs
-    launched through it are covered either way.
+    launched through it are covered either way. Silent on a launch whose entry point is a
+    shell command (`entry_point="train.sh"`): the code that trains is not seen, and the advice
+    is Trainer's. Like every *progress* rule it is silent on a demo (a MaxRuntime of an hour or
+    less, for one).
 
     Why is this bad?
     SageMaker sends SIGTERM at MaxRuntime and on StopTrainingJob, and kills the container 120 s
@@ -472,6 +476,8 @@ class NoSigtermSave(Rule):
             return
         if bool(training_value(plan, "enable_jit_checkpoint", False)):
             return
+        if getattr(plan.loaded, "entry_command", None):
+            return  # a shell entry point (NVIDIA's BERT train.sh): no Trainer seen to advise
         from .arguments import fields_for
 
         version, fields = fields_for(plan)

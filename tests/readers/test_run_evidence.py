@@ -169,7 +169,7 @@ def test_single_device_map_still_pf704(tmp_path: Path) -> None:
     assert "PF704" in _by_rule(report), report["findings"]
 
 
-def test_shell_entry_point_is_no_trainer_job(tmp_path: Path) -> None:
+def test_shell_entry_point_gets_no_trainer_advice(tmp_path: Path) -> None:
     """sm-smddp_bert: PyTorch(entry_point="train.sh") runs NVIDIA's BERT script, no Trainer."""
     text = (
         "from sagemaker.pytorch import PyTorch\n"
@@ -180,7 +180,8 @@ def test_shell_entry_point_is_no_trainer_job(tmp_path: Path) -> None:
     )
     _, report = _check(str(_write(tmp_path / "launch.py", text)))
     found = _by_rule(report)
-    assert "PF207" not in found and "PF101" not in found, report.get("findings")
+    assert "PF207" not in found, report.get("findings")
+    assert "PF101" in found  # no S3 checkpoint sync holds whatever the script is
 
 
 def test_python_entry_point_still_judged(tmp_path: Path) -> None:
@@ -192,3 +193,25 @@ def test_python_entry_point_still_judged(tmp_path: Path) -> None:
     )
     _, report = _check(str(_write(tmp_path / "launch.py", text)))
     assert "PF207" in _by_rule(report), report.get("findings")
+
+
+def _ddp_notebook(path: Path, script: str) -> Path:
+    """archived/sagemaker_job_tracking: the notebook writes its entry script itself."""
+    return _notebook(
+        path,
+        "%%writefile mnist_ddp.py\n" + script,
+        "from sagemaker.pytorch import PyTorch\n"
+        "est = PyTorch(entry_point='./mnist_ddp.py', role='r', framework_version='1.13',\n"
+        "    py_version='py39', instance_type='ml.g4dn.12xlarge', instance_count=2,\n"
+        "    hyperparameters={'epochs': 10})\n"
+        "est.fit()\n",
+    )
+
+
+def test_entry_script_written_by_the_notebook_is_read_as_evidence(tmp_path: Path) -> None:
+    mnist = "import torch\nimport torch.distributed as dist\nmodel = torch.nn.Linear(784, 10)\n"
+    code, report = _check(str(_ddp_notebook(tmp_path / "a" / "nb.ipynb", mnist)))
+    assert code == 2 and "PF704" not in _by_rule(report)  # no Trainer job to judge
+    hf = "from transformers import Trainer, TrainingArguments\nTrainer(model=m).train()\n"
+    _, report = _check(str(_ddp_notebook(tmp_path / "b" / "nb.ipynb", hf)))
+    assert "PF704" in _by_rule(report), report.get("findings")
