@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck docs bench clean-venv
+.PHONY: setup demo test lint typecheck docs bench mutation clean-venv
 
 setup: $(STAMP)
 
@@ -45,6 +45,13 @@ bench: setup
 	$(BIN)/python benchmarks/costmodel/seed_numbers.py
 	$(BIN)/python benchmarks/aws/audit_cost.py
 	$(BIN)/python benchmarks/trainjob/bench_overhead.py
+
+# Mutation testing of the modules that guard work ([tool.mutmut] in pyproject.toml lists them and
+# the fast tests that cover them). Not part of `make test`: about 45 minutes on 2 cores.
+# Mutants run from a copy under mutants/; results: benchmarks/mutation/results.md.
+mutation: setup
+	env -u PYTHONPATH $(BIN)/mutmut run --max-children 2
+	$(BIN)/python benchmarks/mutation/summarize.py
 
 clean-venv:
 	rm -rf $(VENV)

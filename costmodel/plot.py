@@ -20,6 +20,8 @@ def plot_curves(
     clobber a user's data.
     """
     out = Path(path)
+    if out.is_symlink():  # dangling or not: it may point at a file the user never named
+        raise FileExistsError(f"{out} is a symbolic link; refusing to write through it")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} already exists; refusing to overwrite it")
     import matplotlib

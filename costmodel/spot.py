@@ -96,12 +96,20 @@ def _segments(work_hours: float, interval_hours: float) -> list[tuple[float, int
     return out
 
 
+def expm1_or_inf(x: float) -> float:
+    """``exp(x) - 1``, or inf where it overflows a float (a segment far longer than the MTBF)."""
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return math.inf
+
+
 def segment_expected_hours(tau: float, params: SpotParams) -> float:
     """Expected wall hours to finish one segment of ``tau`` work (see the module docstring)."""
     m, c, r = params.mtbf_hours, params.checkpoint_hours, params.total_restart_hours
     if math.isinf(m):
         return tau + c
-    return (m + r) * math.expm1((tau + c) / m)
+    return (m + r) * expm1_or_inf((tau + c) / m)
 
 
 def spot_expectation(
@@ -118,7 +126,7 @@ def spot_expectation(
         total_len += count * (length + c)
         expected += count * segment_expected_hours(length, params)
         if not math.isinf(m):
-            interruptions += count * math.expm1((length + c) / m)
+            interruptions += count * expm1_or_inf((length + c) / m)
     p_none = 1.0 if math.isinf(m) else math.exp(-total_len / m)
     return SpotExpectation(
         work_hours=work_hours,

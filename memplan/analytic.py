@@ -28,6 +28,7 @@ from memplan.activations import (
     layer_inventory,
     residual_bytes,
 )
+from memplan.architecture import model_provenance
 from memplan.constants import (
     ADAM8BIT_BLOCK,
     ALLOCATOR_OVERHEAD_FRACTION,
@@ -53,6 +54,10 @@ def weight_bytes(setup: TrainingSetup, counts: ParamCounts) -> int:
     arch = setup.arch
     dense = counts.embedding + counts.lm_head + counts.norms
     linear = counts.layer_linear
+    if setup.weight_dtype in ("nf4", "int8") and counts.quantizable is not None:
+        # bitsandbytes replaces nn.Linear layers only; fused experts and the rest stay dense.
+        dense += linear - counts.quantizable
+        linear = counts.quantizable
     if setup.weight_dtype == "nf4":
         per_block = 4 / NF4_BLOCK
         if setup.double_quant:
@@ -398,6 +403,13 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
             "full fine-tuning of fp16 weights with fp16=True fails in the Trainer "
             "('Attempting to unscale FP16 gradients'); load the model in float32 or use bf16"
         )
+    if setup.weight_dtype in ("int8", "nf4") and counts.quantizable is not None:
+        kept = counts.layer_linear - counts.quantizable
+        if kept > 0.01 * counts.base:
+            notes.append(
+                f"bitsandbytes quantizes nn.Linear layers only: {kept / 1e9:.2f} B parameters "
+                f"(fused MoE experts, routers) stay in {setup.compute_dtype}"
+            )
     if arch.max_position_embeddings and setup.seq_len > arch.max_position_embeddings:
         notes.append(
             f"seq_len {setup.seq_len} exceeds the model's max_position_embeddings "
@@ -413,4 +425,5 @@ def estimate(setup: TrainingSetup) -> MemoryPlan:
         peak_phase=top,
         phase_peaks={k: int(v) for k, v in phases.items()},
         notes=tuple(notes),
+        model=model_provenance(arch),
     )

@@ -9,11 +9,14 @@ the same way, so any decoder in the Llama family can be planned without a downlo
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from memplan.inventory import Inventory, Module
 
 # Model types whose decoder layer is the Llama layout (separate q/k/v/o and gate/up/down).
 _LLAMA_LIKE = frozenset({"llama", "mistral", "qwen2", "gemma", "gemma2"})
@@ -61,6 +64,14 @@ class Architecture:
     max_position_embeddings: int | None = None
     source: str = ""
     config: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Every parameter-owning module, from the model's transformers code (None: the
+    #: hand-written Llama layout below is used, only when transformers is not installed).
+    inventory: Inventory | None = field(default=None, compare=False, repr=False)
+    #: Where the config was found: "catalog", "local directory", "Hugging Face cache", "hub".
+    resolved_from: str = ""
+    #: How the module inventory was obtained: "precomputed", "meta-device build" or
+    #: "hand-written layout" (said in the plan and the JSON output).
+    inventory_path: str = ""
 
     @property
     def q_dim(self) -> int:
@@ -87,7 +98,14 @@ class Architecture:
         return 4 if self.model_type == "gemma2" else 2
 
     def layer_linears(self) -> list[Linear]:
-        """The linear projections of one decoder layer, named as in the transformers code."""
+        """The linear projections of one decoder layer, named as in the transformers code.
+
+        From the inventory when there is one: each linear of the repeated blocks once per layer
+        on average, MoE experts as the ``top_k`` routed copies a token passes through (that is
+        what activations scale with; parameters are counted from the inventory itself).
+        """
+        if self.inventory is not None:
+            return _inventory_layer_linears(self.inventory, self.num_hidden_layers)
         h, i = self.hidden_size, self.intermediate_size
         if self.model_type in _FUSED:
             return [
@@ -110,6 +128,21 @@ class Architecture:
         """The same architecture with ``n`` decoder layers (for probes and tests)."""
         cfg = dict(self.config)
         cfg["num_hidden_layers"] = n
+        if isinstance(cfg.get("text_config"), dict):  # multimodal: the language model's layers
+            cfg["text_config"] = {**cfg["text_config"], "num_hidden_layers": n}
+        inventory = None
+        if self.inventory is not None:
+            # Rebuilt when transformers is there (layers need not be alike: DeepSeek's first
+            # layers are dense); scaled otherwise.
+            key = json.dumps(
+                {k: v for k, v in cfg.items() if not k.startswith("_")}, sort_keys=True
+            )
+            if key in _BUILT or _transformers_available():
+                if key not in _BUILT:
+                    _BUILT[key] = _build(cfg, self.name)
+                inventory = _BUILT[key]
+            else:
+                inventory = _scale_layers(self.inventory, self.num_hidden_layers, n)
         return Architecture(
             name=self.name,
             model_type=self.model_type,
@@ -124,6 +157,9 @@ class Architecture:
             max_position_embeddings=self.max_position_embeddings,
             source=self.source,
             config=cfg,
+            inventory=inventory,
+            resolved_from=self.resolved_from,
+            inventory_path=self.inventory_path,
         )
 
     def hf_config_fields(self) -> dict[str, Any]:
@@ -131,14 +167,65 @@ class Architecture:
         return {k: v for k, v in self.config.items() if not k.startswith("_")}
 
 
-def from_config_dict(cfg: dict[str, Any], *, name: str, source: str) -> Architecture:
-    """Build an :class:`Architecture` from config.json fields; raises ValueError when unusable."""
+def model_provenance(arch: Architecture) -> dict[str, str]:
+    """Which path memplan took for this model, for the plan and the JSON output."""
+    return {
+        "name": arch.name,
+        "resolved_from": arch.resolved_from,
+        "inventory": arch.inventory_path,
+        "source": arch.source,
+    }
+
+
+def _inventory_layer_linears(inv: Inventory, layers: int) -> list[Linear]:
+    layers = max(layers, 1)
+    out: list[Linear] = []
+    seen: set[str] = set()
+    for m in inv.modules:
+        if not m.in_layers:
+            continue
+        if m.kind == "linear":
+            if m.short in seen:
+                continue
+            seen.add(m.short)
+            per_layer = m.count / layers
+            if ".experts.{i}." in m.name and inv.dims.get("num_experts"):
+                # Per-expert linears (a ModuleList): a token passes through top_k of them.
+                per_layer *= int(inv.dims.get("top_k", 1)) / int(inv.dims["num_experts"])
+            copies = max(1, round(per_layer))
+            out.append(Linear(m.short, m.in_features, m.out_features * copies, m.bias))
+        elif m.kind == "experts" and m.experts:
+            # Fused expert weights: a token passes through top_k experts' up and down matrices.
+            h = int(inv.dims.get("hidden_size", 0))
+            moe_i = int(
+                inv.dims.get("moe_intermediate_size") or inv.dims.get("intermediate_size") or 0
+            )
+            k = max(m.top_k, 1)
+            share = m.count / layers
+            up = int(round(k * share)) * moe_i
+            if up and f"{m.short}.up" not in seen:
+                seen.add(f"{m.short}.up")
+                out.append(Linear(f"{m.short}.gate_up_proj", h, 2 * up))
+                out.append(Linear(f"{m.short}.down_proj", up, h))
+    return out
+
+
+def _scale_layers(inv: Inventory, old: int, new: int) -> Inventory:
+    """The inventory with ``new`` repeated blocks instead of ``old`` (per-layer modules scaled)."""
+    mods = []
+    for m in inv.modules:
+        if m.in_layers and old:
+            count = max(1, round(m.count * new / old)) if m.count >= old else min(m.count, new)
+            m = Module(**{**m.__dict__, "count": count})
+        mods.append(m)
+    dims = dict(inv.dims)
+    dims["num_hidden_layers"] = new
+    return Inventory(tuple(mods), dims, inv.task, inv.model_class, inv.transformers_version)
+
+
+def _legacy(cfg: dict[str, Any], *, name: str, source: str, resolved_from: str) -> Architecture:
+    """The hand-written Llama layout: used only when transformers cannot build the model."""
     model_type = str(cfg.get("model_type", ""))
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        raise UnknownModelError(
-            f"{name}: model_type {model_type!r} is not supported "
-            f"(supported: {', '.join(sorted(SUPPORTED_MODEL_TYPES))})"
-        )
     missing = [
         k
         for k in (
@@ -171,9 +258,128 @@ def from_config_dict(cfg: dict[str, Any], *, name: str, source: str) -> Architec
         max_position_embeddings=cfg.get("max_position_embeddings"),
         source=source,
         config=dict(cfg),
+        resolved_from=resolved_from,
+        inventory_path="hand-written layout",
     )
 
 
+def from_inventory(
+    cfg: dict[str, Any],
+    inv: Inventory,
+    *,
+    name: str,
+    source: str,
+    resolved_from: str,
+    inventory_path: str,
+) -> Architecture:
+    """An :class:`Architecture` whose sizes and modules come from ``inv``."""
+    d = inv.dims
+    layers = int(d.get("num_hidden_layers", 0)) + int(d.get("num_decoder_layers", 0) or 0)
+    inter = int(d.get("intermediate_size", 0))
+    if d.get("num_experts") and d.get("moe_intermediate_size"):
+        # Activations follow the routed experts only: top_k of them, plus any shared expert.
+        moe_i = int(d["moe_intermediate_size"])
+        shared = int(d.get("shared_expert_intermediate_size") or 0) or moe_i * int(
+            d.get("n_shared_experts") or 0
+        )
+        inter = int(d.get("top_k", 1)) * moe_i + shared
+    elif d.get("num_experts"):
+        inter = int(d.get("top_k", 1)) * inter
+    config = dict(cfg)
+    if "final_logit_softcapping" in d and "final_logit_softcapping" not in config:
+        config["final_logit_softcapping"] = d["final_logit_softcapping"]
+    return Architecture(
+        name=name,
+        model_type=str(cfg.get("model_type", "")),
+        hidden_size=int(d.get("hidden_size", 0)),
+        intermediate_size=inter,
+        num_hidden_layers=max(layers, 1),
+        num_attention_heads=int(d.get("num_attention_heads", 1)),
+        num_key_value_heads=int(d.get("num_key_value_heads", 1)),
+        head_dim=int(d.get("head_dim", 0)),
+        vocab_size=int(d.get("vocab_size", 0)),
+        tie_word_embeddings=any(m.tied_to for m in inv.modules if m.output),
+        max_position_embeddings=d.get("max_position_embeddings"),
+        source=source,
+        config=config,
+        inventory=inv,
+        resolved_from=resolved_from,
+        inventory_path=inventory_path,
+    )
+
+
+_BUILT: dict[str, Inventory] = {}
+
+
+def _transformers_available() -> bool:
+    import importlib.util
+
+    return (
+        importlib.util.find_spec("transformers") is not None
+        and importlib.util.find_spec("torch") is not None
+    )
+
+
+def from_config_dict(
+    cfg: dict[str, Any], *, name: str, source: str, resolved_from: str = "local directory"
+) -> Architecture:
+    """Build an :class:`Architecture` from config.json fields; raises UnknownModelError.
+
+    A catalog file carries its inventory (``_inventory``: no torch needed). Otherwise the model
+    is built on the meta device when transformers is installed; without it only the Llama-family
+    types have a (hand-written) layout.
+    """
+    model_type = str(cfg.get("model_type", ""))
+    if not model_type:
+        raise UnknownModelError(f"{name}: config.json has no model_type")
+    if isinstance(cfg.get("_inventory"), dict):
+        inv = Inventory.from_json(cfg["_inventory"])
+        fields = {k: v for k, v in cfg.items() if k != "_inventory"}
+        return from_inventory(
+            fields,
+            inv,
+            name=name,
+            source=source,
+            resolved_from=resolved_from,
+            inventory_path="precomputed",
+        )
+    if not _transformers_available():
+        if model_type in SUPPORTED_MODEL_TYPES:
+            return _legacy(cfg, name=name, source=source, resolved_from=resolved_from)
+        raise UnknownModelError(
+            f"{name}: model_type {model_type!r} is read by building the model from its "
+            "transformers code, and transformers is not installed here; "
+            "`pip install torch transformers` (no weights are downloaded)"
+        )
+    key = json.dumps({k: v for k, v in cfg.items() if not k.startswith("_")}, sort_keys=True)
+    built = _BUILT.get(key)
+    if built is None:
+        built = _build(cfg, name)
+        _BUILT[key] = built
+    return from_inventory(
+        cfg,
+        built,
+        name=name,
+        source=source,
+        resolved_from=resolved_from,
+        inventory_path="meta-device build",
+    )
+
+
+def _build(cfg: dict[str, Any], name: str) -> Inventory:
+    from memplan.inventory import build_inventory
+
+    try:
+        return build_inventory(cfg)
+    except Exception as exc:  # any failure of transformers' own code means "cannot read it"
+        kind = type(exc).__name__
+        raise UnknownModelError(
+            f"{name}: transformers could not build model_type {cfg.get('model_type')!r} "
+            f"from its config ({kind}: {exc}); a newer transformers may know it"
+        ) from exc
+
+
+@functools.lru_cache(maxsize=1)
 def _catalog_files() -> dict[str, dict[str, Any]]:
     """Bundled configs keyed by file stem."""
     out: dict[str, dict[str, Any]] = {}
@@ -195,66 +401,75 @@ def _lookup_keys(stem: str, cfg: dict[str, Any]) -> list[str]:
     return [k.lower() for k in keys]
 
 
-HUB_ENV = "MEMPLAN_ALLOW_HUB"
-
-
-def _from_hub(repo_id: str) -> Architecture | None:
-    """config.json of a hub repo, only when ``MEMPLAN_ALLOW_HUB=1`` and huggingface_hub is there.
-
-    Off by default: memplan must answer offline and quickly, and a spec that names a hub model
-    should not depend on the network to be checked.
-    """
-    import os
-
-    if os.environ.get(HUB_ENV) != "1" or "/" not in repo_id:
-        return None
+def _read_config(path: Path) -> dict[str, Any]:
     try:
-        from huggingface_hub import hf_hub_download
-    except ImportError:
-        return None
-    try:
-        path = hf_hub_download(repo_id, "config.json")
-        cfg = json.loads(Path(path).read_text(encoding="utf-8"))
-    except Exception as exc:  # network, auth, missing repo: all mean "not found here"
-        raise UnknownModelError(
-            f"{repo_id}: could not read config.json from the hub ({exc})"
-        ) from exc
-    return from_config_dict(cfg, name=repo_id, source=f"https://huggingface.co/{repo_id}")
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UnknownModelError(f"{path}: not a readable config.json ({exc})") from exc
+    if not isinstance(cfg, dict):
+        raise UnknownModelError(f"{path}: config.json must hold a JSON object")
+    return cfg
 
 
-def load_architecture(name_or_path: str) -> Architecture:
-    """A bundled architecture by hub id or alias, or a local directory/file with config.json.
+def load_architecture(name_or_path: str, *, offline: bool | None = None) -> Architecture:
+    """The architecture of a local directory/file with config.json, a catalog model, a model in
+    the local Hugging Face cache, or (online) the hub's config.json, tried in that order.
 
-    Raises :class:`UnknownModelError` with close catalog names when nothing matches. memplan
-    reads the hub only when ``MEMPLAN_ALLOW_HUB=1`` (otherwise use a local directory for
-    models outside the catalog).
+    Raises :class:`UnknownModelError` saying what was tried, with close catalog names.
+    ``offline`` (default: ``HF_HUB_OFFLINE``/``MEMPLAN_OFFLINE``) keeps memplan off the network.
     """
+    from memplan import hub
+
     path = Path(name_or_path).expanduser()
     if path.is_dir() and (path / "config.json").is_file():
         path = path / "config.json"
     if path.is_file():
-        try:
-            cfg = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UnknownModelError(f"{path}: not a readable config.json ({exc})") from exc
-        if not isinstance(cfg, dict):
-            raise UnknownModelError(f"{path}: config.json must hold a JSON object")
-        return from_config_dict(cfg, name=str(cfg.get("_name", path.parent.name)), source=str(path))
+        cfg = _read_config(path)
+        return from_config_dict(
+            cfg,
+            name=str(cfg.get("_name", path.parent.name)),
+            source=str(path),
+            resolved_from="local directory",
+        )
+    if path.is_dir():
+        raise UnknownModelError(f"{path}: a directory without config.json")
     files = _catalog_files()
     wanted = name_or_path.strip().lower()
     for stem, cfg in files.items():
         if wanted in _lookup_keys(stem, cfg):
-            return from_config_dict(cfg, name=str(cfg["_name"]), source=str(cfg.get("_source", "")))
-    hub = _from_hub(name_or_path)
-    if hub is not None:
-        return hub
+            return from_config_dict(
+                cfg,
+                name=str(cfg["_name"]),
+                source=str(cfg.get("_source", "")),
+                resolved_from="catalog",
+            )
+    cached = hub.cached_config(name_or_path)
+    if cached is not None:
+        return from_config_dict(
+            _read_config(cached),
+            name=name_or_path,
+            source=str(cached),
+            resolved_from="Hugging Face cache",
+        )
+    hub_error = ""
+    if hub.looks_like_repo_id(name_or_path):
+        if hub.is_offline(offline):
+            hub_error = "; offline (HF_HUB_OFFLINE/--offline), so the hub was not asked"
+        else:
+            try:
+                cfg, url = hub.fetch_config(name_or_path)
+            except hub.HubError as exc:
+                hub_error = f"; the hub: {exc}"
+            else:
+                return from_config_dict(cfg, name=name_or_path, source=url, resolved_from="hub")
     every = sorted({k for stem, cfg in files.items() for k in _lookup_keys(stem, cfg)})
     close = difflib.get_close_matches(wanted, every, n=3, cutoff=0.5)
     names = {k: str(cfg["_name"]) for stem, cfg in files.items() for k in _lookup_keys(stem, cfg)}
     suggestions = list(dict.fromkeys(names[c] for c in close))
     hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
     raise UnknownModelError(
-        f"unknown model {name_or_path!r}: not in memplan's catalog and not a local directory "
-        f"with config.json{hint} (catalog: {', '.join(catalog_names())})",
+        f"unknown model {name_or_path!r}: not in memplan's catalog ({len(files)} models, "
+        f"`memplan models` lists them), not a local directory with config.json and not in the "
+        f"Hugging Face cache{hub_error}{hint}",
         suggestions,
     )

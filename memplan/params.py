@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from memplan.architecture import Architecture
+from memplan.inventory import Module
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class ParamCounts:
     layer_linear: int
     modules: list[ModuleCount] = field(default_factory=list)
     lora_targets: tuple[str, ...] = ()
+    #: Parameters of the nn.Linear layers bitsandbytes quantizes (all but the output layer);
+    #: None means all of ``layer_linear``. Fused MoE expert tensors, routers and other
+    #: parameters are not nn.Linear: with int8/nf4 they stay in the compute dtype.
+    quantizable: int | None = None
 
     @property
     def trainable_percent(self) -> float:
@@ -81,7 +86,140 @@ def _matches(module_name: str, target: str) -> bool:
 
 def lora_target_names(arch: Architecture) -> list[str]:
     """Module names LoRA can target in this architecture (for messages and suggestions)."""
+    if arch.inventory is not None:
+        mods = arch.inventory.of_kind("linear", "embedding")
+        return list(dict.fromkeys(m.short for m in mods))
     return [lin.name for lin in arch.layer_linears()] + ["lm_head", "embed_tokens"]
+
+
+#: peft's renaming of MoE LoRA targets under transformers 5, whose experts are fused tensors
+#: (peft/utils/transformers_weight_conversion.py, ``_MOE_TARGET_MODULE_MAPPING`` and
+#: ``_MOE_FUSED_TARGETS``): old module name -> parameter it adapts, and the names fused into one
+#: parameter (adapted with rank r times their number, and only all together).
+PEFT_MOE_TARGETS: dict[str, dict[str, str]] = {
+    "mixtral": {
+        "gate": "gate.weight",
+        "w1": "gate_up_proj",
+        "w3": "gate_up_proj",
+        "w2": "down_proj",
+    },
+    "qwen2_moe": {
+        "gate": "gate.weight",
+        "gate_proj": "gate_up_proj",
+        "up_proj": "gate_up_proj",
+        "down_proj": "down_proj",
+    },
+}
+PEFT_MOE_FUSED: dict[str, dict[str, tuple[str, ...]]] = {
+    "mixtral": {"gate_up_proj": ("w1", "w3")},
+    "qwen2_moe": {"gate_up_proj": ("gate_proj", "up_proj")},
+}
+
+
+@dataclass(frozen=True)
+class _ParamTarget:
+    """A fused expert tensor or router weight peft adapts directly, with its rank multiplier."""
+
+    module: Module
+    shape: tuple[int, ...]
+    rank_factor: int
+
+    def lora_params(self, r: int) -> int:
+        rank = r * self.rank_factor
+        if len(self.shape) == 3:  # (experts, out, in): one adapter pair per expert
+            return rank * self.shape[0] * (self.shape[1] + self.shape[2])
+        return rank * sum(self.shape[-2:])
+
+
+def _moe_conversion(arch: Architecture, names: list[str]) -> tuple[list[str], list[_ParamTarget]]:
+    """peft's MoE target conversion: (module targets left, parameter targets)."""
+    assert arch.inventory is not None
+    family = str(arch.inventory.dims.get("peft_moe_family", ""))
+    mapping = PEFT_MOE_TARGETS.get(family)
+    if not mapping:
+        return names, []
+    left: list[str] = []
+    wanted: set[str] = set()
+    seen_old: dict[str, set[str]] = {}
+    for target in names:
+        hit = next(
+            ((o, n) for o, n in mapping.items() if target == o or target.endswith("." + o)), None
+        )
+        if hit is None:
+            left.append(target)
+            continue
+        wanted.add(hit[1])
+        seen_old.setdefault(hit[1], set()).add(hit[0])
+    factors: dict[str, int] = {}
+    for fused, parts in PEFT_MOE_FUSED[family].items():
+        got = seen_old.get(fused, set())
+        if 0 < len(got) < len(parts):
+            raise ValueError(
+                f"LoRA target_modules {', '.join(sorted(got))} on {arch.name} need "
+                f"{', '.join(sorted(set(parts) - got))} too: peft fuses them into {fused}"
+            )
+        factors[fused] = len(parts)
+    params: list[_ParamTarget] = []
+    for m in arch.inventory.modules:
+        for pname, shape in m.param_shapes:
+            full = f"{m.name}.{pname}"
+            for t in wanted:
+                if full == t or full.endswith("." + t):
+                    params.append(_ParamTarget(m, shape, factors.get(t, 1)))
+                    break
+    return left, params
+
+
+def _inventory_targets(
+    arch: Architecture, targets: tuple[str, ...]
+) -> tuple[list[Module], list[_ParamTarget]]:
+    """The inventory modules (and MoE parameters) peft's LoRA would adapt for ``targets``.
+
+    ``all-linear`` is every linear layer but the output layer (peft's
+    ``_maybe_include_all_linear_layers``); a name matches a module whose dotted name is it or
+    ends with ``"." + name``. For the MoE families peft converts, old expert and router names
+    become parameter targets (see :data:`PEFT_MOE_TARGETS`). A target that names a module peft
+    cannot wrap (a norm, a router it does not convert) is an error, as it is in peft.
+    """
+    assert arch.inventory is not None
+    mods = arch.inventory.modules
+    family = str(arch.inventory.dims.get("peft_moe_family", ""))
+    if "all-linear" in targets:
+        linear = [m for m in mods if m.kind == "linear" and not m.output]
+        if not family:
+            return linear, []
+        names = list(dict.fromkeys(m.short for m in linear)) + list(PEFT_MOE_TARGETS[family])
+        module_names, params = _moe_conversion(arch, names)
+        return [m for m in linear if m.short in module_names], params
+    module_names, params = _moe_conversion(arch, list(targets))
+    chosen: list[Module] = []
+    unmatched: list[str] = []
+    unsupported: list[str] = []
+    for target in module_names:
+        hit = [m for m in mods if _matches(m.example, target) or _matches(m.name, target)]
+        if not hit:
+            unmatched.append(target)
+            continue
+        bad = [m for m in hit if m.kind not in ("linear", "embedding")]
+        if bad:
+            unsupported.extend(f"{target!r} ({m.cls} at {m.name})" for m in bad)
+        chosen.extend(m for m in hit if m not in chosen and m.kind in ("linear", "embedding"))
+    names = lora_target_names(arch)
+    problems = []
+    if unmatched:
+        hints = []
+        for t in unmatched:
+            close = difflib.get_close_matches(t, names, n=2, cutoff=0.4)
+            hints.append(f"{t!r}" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+        problems.append(f"LoRA target_modules {', '.join(hints)} match no module of {arch.name}")
+    if unsupported:
+        problems.append(
+            "LoRA cannot wrap " + ", ".join(unsupported) + " (peft supports linear and embedding"
+            " layers)"
+        )
+    if problems:
+        raise ValueError("; ".join(problems) + f" (its modules: {', '.join(names)})")
+    return chosen, params
 
 
 def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -91,6 +229,9 @@ def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[
     error with a suggestion, because a silent mismatch (``q_proj`` on Phi-3's fused ``qkv_proj``)
     trains a different adapter than the one planned.
     """
+    if arch.inventory is not None:
+        mods, params = _inventory_targets(arch, targets)
+        return tuple(dict.fromkeys([m.short for m in mods] + [p.module.short for p in params]))
     names = lora_target_names(arch)
     if "all-linear" in targets:
         return tuple(lin.name for lin in arch.layer_linears())
@@ -119,6 +260,8 @@ def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[
 
 def saved_module_params(arch: Architecture, lora: LoraSetup) -> int:
     """Parameters of peft's ``modules_to_save`` copies (trained in full, next to the original)."""
+    if arch.inventory is not None:
+        return _inventory_saved(arch, lora)
     n_layers, h = arch.num_hidden_layers, arch.hidden_size
     total = 0
     for name in lora.modules_to_save:
@@ -151,6 +294,13 @@ def trained_bias_params(arch: Architecture, lora: LoraSetup | None) -> int:
     """Base biases peft unfreezes for ``bias="all"`` or ``"lora_only"``."""
     if lora is None or lora.bias == "none":
         return 0
+    if arch.inventory is not None:
+        chosen, _ = _inventory_targets(arch, lora.target_modules)
+        return sum(
+            m.out_features * m.count
+            for m in arch.inventory.modules
+            if m.kind == "linear" and m.bias and (lora.bias == "all" or m in chosen)
+        )
     targets = resolve_lora_targets(arch, lora.target_modules)
     return arch.num_hidden_layers * sum(
         lin.out_features
@@ -164,6 +314,8 @@ def count_params(arch: Architecture, lora: LoraSetup | None = None) -> ParamCoun
 
     Without LoRA every parameter is trainable (full fine-tuning).
     """
+    if arch.inventory is not None:
+        return _count_inventory(arch, lora)
     n_layers = arch.num_hidden_layers
     h = arch.hidden_size
     embedding = arch.vocab_size * h
@@ -201,4 +353,72 @@ def count_params(arch: Architecture, lora: LoraSetup | None = None) -> ParamCoun
         layer_linear=layer_linear,
         modules=modules,
         lora_targets=targets,
+    )
+
+
+def _inventory_saved(arch: Architecture, lora: LoraSetup) -> int:
+    """``modules_to_save`` from the inventory: every parameter under each named module."""
+    assert arch.inventory is not None
+    total = 0
+    for name in lora.modules_to_save:
+        hit = [
+            m
+            for m in arch.inventory.modules
+            if any(
+                n == name or n.endswith("." + name) or ("." + name + ".") in ("." + n + ".")
+                for n in (m.example, m.name)
+            )
+        ]
+        if not hit:
+            raise ValueError(
+                f"lora.modules_to_save {name!r} matches no module of {arch.name} "
+                f"(its modules: {', '.join(lora_target_names(arch))})"
+            )
+        # A tied module owns no parameters; peft's copy of it still holds the full weight.
+        total += sum(
+            (m.in_features * m.out_features if m.tied_to and m.kind == "linear" else m.params)
+            * m.count
+            for m in hit
+        )
+    return total
+
+
+def _count_inventory(arch: Architecture, lora: LoraSetup | None) -> ParamCounts:
+    """Counts straight from the module inventory: every parameter transformers builds."""
+    assert arch.inventory is not None
+    inv = arch.inventory
+    chosen, params = _inventory_targets(arch, lora.target_modules) if lora else ([], [])
+    modules: list[ModuleCount] = []
+    embedding = lm_head = norms = lora_total = 0
+    for m in inv.modules:
+        adapter = m.lora_params(lora.r) * m.count if lora and m in chosen else 0
+        if lora:
+            adapter += sum(p.lora_params(lora.r) for p in params if p.module is m) * m.count
+        if lora and lora.use_dora and m in chosen and m.kind == "linear":
+            adapter += m.out_features * m.count  # DoRA's magnitude, one per output feature
+        lora_total += adapter
+        modules.append(ModuleCount(m.name, m.count, m.total_params, adapter))
+        if m.output:
+            lm_head += m.total_params
+        elif m.kind == "embedding":
+            embedding += m.total_params
+        elif m.kind == "norm":
+            norms += m.total_params
+    if lora:
+        lora_total += _inventory_saved(arch, lora)
+    base = inv.total_params
+    return ParamCounts(
+        total=base + lora_total,
+        trainable=lora_total + trained_bias_params(arch, lora) if lora else base,
+        base=base,
+        lora=lora_total,
+        embedding=embedding,
+        lm_head=lm_head,
+        norms=norms,
+        layer_linear=base - embedding - lm_head - norms,
+        modules=modules,
+        quantizable=sum(m.total_params for m in inv.modules if m.kind == "linear" and not m.output),
+        lora_targets=tuple(
+            dict.fromkeys([m.short for m in chosen] + [p.module.short for p in params])
+        ),
     )

@@ -28,6 +28,9 @@ class MemoryPlan:
     phase_peaks: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     engine: str = "analytic"
+    #: Where the model came from: name, resolved_from (catalog, local directory, Hugging Face
+    #: cache, hub), inventory (precomputed, meta-device build, hand-written layout), source.
+    model: dict[str, str] = field(default_factory=dict)
 
     @property
     def peak_gib(self) -> float:
@@ -74,5 +77,6 @@ class MemoryPlan:
             "tensor_peak_gib": round(self.tensor_peak_bytes / GIB, 3),
             "peak_phase": self.peak_phase,
             "engine": self.engine,
+            "model": dict(self.model),
             "notes": list(self.notes),
         }

@@ -8,6 +8,7 @@ silenced are never baselined.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from .report import Report
@@ -20,7 +21,9 @@ def _key(rule: str, field: str | None, file: str | None) -> tuple[str, str, str]
     return (rule, field or "", Path(file).as_posix() if file else "")
 
 
-def write_baseline(report: Report, path: Path) -> int:
+def write_baseline(
+    report: Report, path: Path, *, overwrite: bool = False, inputs: Iterable[Path] = ()
+) -> int:
     """Write every active, silenceable finding of ``report`` to ``path``; return how many."""
     from .rules import get_rule
 
@@ -33,7 +36,9 @@ def write_baseline(report: Report, path: Path) -> int:
         entries.append({"rule": rule, "field": field, "file": file, "message": f.message})
     unique = {(e["rule"], e["field"], e["file"]): e for e in entries}
     doc = {"version": VERSION, "findings": [unique[k] for k in sorted(unique)]}
-    path.write_text(json.dumps(doc, indent=2) + "\n")
+    from .safe_write import write_text
+
+    write_text(path, json.dumps(doc, indent=2) + "\n", overwrite=overwrite, inputs=inputs)
     return len(unique)
 
 

@@ -13,12 +13,13 @@ the line and the key).
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from .cli_support import fail, run_cli
+from .cli_support import check_output, fail, run_cli, write_output
 from .spec import LoadedSpec, SpecError, SpecIssue, load_spec
 
 if TYPE_CHECKING:
@@ -170,8 +171,8 @@ def compare(
     spot_prices = _pairs("--spot-price", spot_price)
     if mfu is not None and not 0 < mfu <= 1:
         fail(f"--mfu must be in (0, 1], got {mfu:g}")
-    if plot is not None and plot.exists() and not overwrite:
-        fail(f"--plot: {plot} already exists; pass --overwrite or choose another path")
+    if plot is not None:
+        check_output(plot, overwrite=overwrite, inputs=[spec])
     if not spec.is_file():
         fail(f"{spec}: no such file")
     loaded = load_spec(spec)
@@ -212,7 +213,9 @@ def compare(
 
             curve_mtbf = cost_vs_mtbf(work, params, sp.usd_per_hour, od.usd_per_hour)
             title = f"{loaded.spec.name or spec.name}: {prim}, {work:,.0f} h of compute"
-            plot_curves(curve_interval, curve_mtbf, plot, title=title, overwrite=overwrite)
+            with tempfile.TemporaryDirectory(prefix="costmodel-plot-") as tmp:
+                drawn = plot_curves(curve_interval, curve_mtbf, Path(tmp) / "plot.png", title=title)
+                write_output(plot, drawn.read_bytes(), overwrite=overwrite, inputs=[spec])
     if fmt == "json":
         out = {"spec": str(spec), **result.to_json()}
         if plot is not None:

@@ -58,6 +58,11 @@ def cli() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never ask the Hugging Face hub for a model's config.json (as HF_HUB_OFFLINE=1 does).",
+)
 def estimate(
     spec: Path,
     do_trace: bool,
@@ -65,10 +70,16 @@ def estimate(
     headroom: float | None,
     gpu: str | None,
     fmt: str,
+    offline: bool,
 ) -> None:
     """Estimate the peak GPU memory of one training step of the job in SPEC."""
+    import os
+
     import memplan
     from memplan.verdict import judge
+
+    if offline:
+        os.environ["MEMPLAN_OFFLINE"] = "1"
 
     from .memory import setup_from_spec
 
@@ -157,6 +168,26 @@ def _gpu_option(value: str) -> dict[str, Any]:
     return {"capacity_gib": float(gpus[name].memory_gib), "gpu_name": name}
 
 
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def models(fmt: str) -> None:
+    """List the bundled checkpoints memplan answers for without a download (docs/models.md)."""
+    import memplan
+
+    names = memplan.catalog_names()
+    if fmt == "json":
+        click.echo(json.dumps(names, indent=2))
+        return
+    for name in names:
+        click.echo(name)
+    click.echo(
+        f"{len(names)} models; any other: a local directory with config.json, the Hugging Face "
+        "cache, or (online) the hub's config.json"
+    )
+
+
 def _trace_json(traced: Any, plan: Any) -> dict[str, Any]:
     from memplan.constants import GIB
 
@@ -197,6 +228,10 @@ def _render(
         f"mixed precision {setup.mixed_precision}, checkpointing "
         f"{'on' if setup.gradient_checkpointing else 'off'}, {setup.optimizer}, "
         f"{setup.attn_implementation}" + (f", {setup.gpu_name}" if setup.gpu_name else "")
+    )
+    title += (
+        f"\nmodel read from: {arch.resolved_from or 'catalog'}, modules "
+        f"{arch.inventory_path or 'hand-written layout'}"
     )
     console.print(plan_table(plan, title, headroom))
     console.print(verdict(plan, headroom))

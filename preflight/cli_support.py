@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -97,6 +98,36 @@ def print_spec_error(err: SpecError, *, as_json: bool = False) -> None:
     )
     for issue in err.issues:
         click.echo(f"  {issue}", err=True)
+
+
+def overwrite_option(help_text: str = "Replace the output file if it already exists.") -> Any:
+    """The one ``--overwrite`` flag every command that writes a file takes."""
+    return click.option("--overwrite", is_flag=True, help=help_text)
+
+
+def check_output(path: Path, *, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Exit 2 with the shared message when ``path`` must not be written (see safe_write)."""
+    from .safe_write import UnsafeWrite, check_target
+
+    try:
+        check_target(path, overwrite=overwrite, inputs=inputs)
+    except UnsafeWrite as exc:
+        fail(str(exc))
+
+
+def write_output(
+    path: Path, data: str | bytes, *, overwrite: bool, inputs: Iterable[Path] = ()
+) -> None:
+    """Write a user-named output file safely, or exit 2 saying why it was not written."""
+    from .safe_write import UnsafeWrite, write_bytes
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        write_bytes(path, raw, overwrite=overwrite, inputs=inputs)
+    except UnsafeWrite as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def fail(message: str, code: int = exit_codes.UNUSABLE) -> NoReturn:

@@ -136,8 +136,9 @@ def workload_from_spec(loaded: LoadedSpec) -> Workload | MissingFacts:
         return MissingFacts(issues)
     try:
         arch = memplan.load_architecture(loaded.model_target() or spec.model.name)
-    except memplan.UnknownModelError as exc:
-        return MissingFacts([loaded.issue("model.name", str(exc))])
+    except memplan.UnknownModelError:
+        # The memory note says why and how to fix it; once is enough.
+        return MissingFacts([loaded.issue("model.name", "memplan cannot read this model")])
     try:
         counts = memplan.count_params(arch, lora_setup(spec))
     except ValueError as exc:

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from .redact import shown_value
 from .spec import JobSpec, LoadedSpec, SpecError, SpecIssue
 
 if TYPE_CHECKING:
     from memplan import LoraSetup, MemoryPlan, TrainingSetup
+
+#: How to let memplan read a model it does not know, said wherever it is not found.
+MODEL_FIX = (
+    "to fix: set model.name to a catalog id (`memplan models`), a local directory holding the "
+    "model's config.json, or a model in the Hugging Face cache; online, a hub id is read from "
+    "the hub's config.json"
+)
 
 #: When data.max_length is absent, the length memplan assumes (and says so in a note).
 DEFAULT_SEQ_LEN = 512
@@ -68,7 +76,7 @@ def setup_from_spec(loaded: LoadedSpec) -> TrainingSetup:
     try:
         arch = memplan.load_architecture(loaded.model_target() or spec.model.name)
     except memplan.UnknownModelError as exc:
-        issues.append(loaded.issue("model.name", str(exc)))
+        issues.append(loaded.issue("model.name", f"{exc}; {MODEL_FIX}"))
     tr = spec.training
     lora = None
     if spec.lora is not None:
@@ -136,7 +144,9 @@ def _positive_int(
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        issues.append(loaded.issue(key, f"must be a positive integer, got {value!r}"))
+        issues.append(
+            loaded.issue(key, f"must be a positive integer, got {shown_value(key, value)}")
+        )
         return default
     return value
 

@@ -19,6 +19,9 @@ from collections.abc import Iterator
 import pytest
 
 REAL_AWS = os.environ.get("PREFLIGHT_REAL_AWS") == "1"
+# memplan asks the hub for an unknown model's config.json when online; tests never do (the
+# hub tests start their own local endpoint and lift this).
+os.environ.setdefault("MEMPLAN_OFFLINE", "1")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

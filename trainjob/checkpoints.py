@@ -21,6 +21,7 @@ import json
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def validate_checkpoint(path: Path, *, require_optimizer: bool = True) -> Checkp
             problems.append("adapter_config.json missing")
         else:
             try:
-                json.loads(config.read_text(encoding="utf-8"))
+                if not isinstance(json.loads(config.read_text(encoding="utf-8")), dict):
+                    problems.append("adapter_config.json is not a JSON object")
             except (OSError, ValueError) as exc:
                 problems.append(f"adapter_config.json does not parse ({_short(exc)})")
     else:
@@ -203,17 +205,25 @@ class ResumePoint:
 
 
 def find_resume_point(
-    output_dir: Path, *, require_optimizer: bool = True, move_aside: bool = True
+    output_dir: Path,
+    *,
+    require_optimizer: bool = True,
+    move_aside: bool = True,
+    verify: Callable[[Path], list[str]] | None = None,
 ) -> ResumePoint:
     """The newest valid checkpoint; every invalid one is quarantined (renamed, not deleted).
 
     Invalid checkpoints older than the chosen one are moved aside too: Trainer's rotation would
     otherwise count them as kept copies and delete good ones in their place. In a multi-process
     run only rank 0 moves folders (``move_aside``); the others reach the same verdict by reading.
+    ``verify`` (``trainjob.verify.verify_checkpoint_files``) is the deep check, run on the
+    structurally valid candidate before it is chosen: its problems make it invalid too.
     """
     point = ResumePoint(checkpoint=None)
     for path in reversed(list_checkpoints(output_dir)):
         check = validate_checkpoint(path, require_optimizer=require_optimizer)
+        if check.valid and point.checkpoint is None and verify is not None:
+            check.problems.extend(verify(path))
         if check.valid:
             if point.checkpoint is None:
                 point.checkpoint = check

@@ -62,6 +62,23 @@ def _load(spec: Path) -> Any:
         _fail(f"{spec}: the spec cannot be used ({len(err.issues)} problem(s) above)")
 
 
+def _refuse_secret_env(environment: dict[str, str], allowed: bool) -> None:
+    """Credentials in a job's Environment are readable by anyone allowed to describe the job
+    (DescribeTrainingJob returns it): refuse them unless ``--allow-secret-env``."""
+    from preflight.redact import is_secret_key, looks_like_secret
+
+    secret = [k for k, v in environment.items() if is_secret_key(k) or looks_like_secret(v)]
+    if not secret or allowed:
+        return
+    names = ", ".join(sorted(secret))
+    _fail(
+        f"--env {names}: a credential in the job's Environment is readable by anyone allowed to "
+        "describe the job. Give the execution role (--role) the access the job needs, or store "
+        "the token in AWS Secrets Manager and read it inside the job; --allow-secret-env passes "
+        "it anyway (it is still hidden in what is printed)"
+    )
+
+
 def _gate(loaded: Any, aws: bool) -> tuple[Any, list[str]]:
     """``preflight.check`` with the AWS audit when asked; falls back to the offline check."""
     import preflight
@@ -109,6 +126,12 @@ def _finding_line(finding: Any, spec_file: str) -> str:
 @click.option("--code-uri", help="s3:// URI for sourcedir.tar.gz (default: under the output path).")
 @click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE", help="Extra environment.")
 @click.option(
+    "--allow-secret-env",
+    is_flag=True,
+    help="Put credentials given with --env (HF_TOKEN, AWS keys) into the job's Environment "
+    "anyway; anyone allowed to describe the job can read them.",
+)
+@click.option(
     "--via",
     type=click.Choice(["auto", "sdk", "boto3"]),
     default="auto",
@@ -136,6 +159,7 @@ def launch(
     job_name: str | None,
     code_uri: str | None,
     env_pairs: tuple[str, ...],
+    allow_secret_env: bool,
     via: str,
     aws: bool | None,
     fmt: str,
@@ -157,6 +181,7 @@ def launch(
         if not sep or not key:
             _fail(f"--env {pair!r}: expected KEY=VALUE")
         environment[key] = value
+    _refuse_secret_env(environment, allow_secret_env)
 
     if source_dir is not None and entry_point is None:
         _fail("--source-dir needs --entry-point (the script in it to run)")
@@ -210,7 +235,9 @@ def launch(
         click.echo(f"note: {note}", err=True)
 
     if dry_run:
-        click.echo(json.dumps(plan.to_request(), indent=2, sort_keys=True))
+        from preflight.redact import redact_data
+
+        click.echo(json.dumps(redact_data(plan.to_request()), indent=2, sort_keys=True))
         click.echo("dry run: nothing was uploaded or created", err=True)
         return
 

@@ -38,7 +38,29 @@ def setup_console_logging(*, live: bool | None = None) -> logging.Logger:
 def add_file_log(output_dir: Path) -> logging.Handler:
     """Append the run's log to ``output_dir/trainjob.log``; returns the handler to remove later."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(output_dir / "trainjob.log", encoding="utf-8")
+    handler = _QuietFileHandler(output_dir / "trainjob.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     logging.getLogger(LOGGER).addHandler(handler)
     return handler
+
+
+class _QuietFileHandler(logging.FileHandler):
+    """A file log that stops, with one console line, when its disk fills or turns read-only.
+
+    logging's default ``handleError`` prints "--- Logging error ---" and a traceback for every
+    record after the first failed write, which buries the one line that says what happened."""
+
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        exc = sys.exc_info()[1]
+        sys.stderr.write(f"trainjob: {self.baseFilename}: log not written from here on ({exc})\n")
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:  # the final flush hit the same full or read-only disk
+            self.failed = True

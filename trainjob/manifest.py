@@ -4,14 +4,13 @@ was trained under.
 It lives next to the checkpoints (``trainjob-manifest.json`` in ``output_dir``), so on SageMaker
 it is synced to S3 with them and comes back after a spot restart; a resume compares the job it is
 about to run with the plan recorded for the checkpoint it resumes from. It is rewritten
-atomically (temp file + ``os.replace``) so a kill mid-write leaves the previous version.
+atomically (temp file, fsync, ``os.replace``) so a kill mid-write leaves the previous version.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -90,6 +89,6 @@ class Manifest:
         )
 
     def save(self) -> None:
-        tmp = self.path.with_name(f".{MANIFEST_NAME}.tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.path)
+        from .atomic import atomic_write_json
+
+        atomic_write_json(self.path, self.data, indent=1, sort_keys=True)

@@ -4,7 +4,10 @@
 from a config and paired with a byte-level BPE tokenizer trained on the run's own data, so tests
 and demos train for real with no download. Both are cached in the run's ``trainjob-assets``
 folder on first use: a LoRA checkpoint holds only the adapters, so a resume must find the very
-same base weights and vocabulary, not a fresh random draw.
+same base weights and vocabulary, not a fresh random draw. The cache is written whole into a
+temporary sibling and renamed into place (``trainjob.atomic``); one that does not load is moved
+aside and rebuilt from the seed (random init and BPE training are deterministic, so the rebuilt
+cache equals the lost one).
 """
 
 from __future__ import annotations
@@ -106,10 +109,24 @@ def build_from_config(
 
     model_dir = assets / "base-model"
     tok_dir = assets / "tokenizer"
-    if (model_dir / "config.json").is_file() and (tok_dir / "tokenizer_config.json").is_file():
-        model = AutoModelForCausalLM.from_pretrained(model_dir)
-        tok = AutoTokenizer.from_pretrained(tok_dir)
-        return BuiltModel(model, tok, f"{origin} (cached base weights and tokenizer in {assets})")
+    if assets.exists():
+        try:
+            model = AutoModelForCausalLM.from_pretrained(model_dir)
+            tok = AutoTokenizer.from_pretrained(tok_dir)
+            return BuiltModel(
+                model, tok, f"{origin} (cached base weights and tokenizer in {assets})"
+            )
+        except Exception as exc:  # a cache from before atomic writes, or damaged since
+            from .diskerrors import first_line
+
+            moved = _move_aside(assets)
+            log.warning(
+                "the assets cache %s does not load (%s); moved aside to %s (kept) and rebuilt "
+                "from the seed, which gives the same weights and vocabulary",
+                assets,
+                first_line(exc),
+                moved.name,
+            )
 
     vocab = int(fields.get("vocab_size", 512))
     if tokenizer is None:
@@ -128,10 +145,26 @@ def build_from_config(
     set_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
     model.config._name_or_path = origin.split(" ")[0]
-    assets.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(model_dir)
-    tokenizer.save_pretrained(tok_dir)
+    # Written whole into a temporary sibling and renamed into place: a kill mid-write leaves
+    # no trainjob-assets/ at all (the sibling is replaced on the next run), never a partial one.
+    from .atomic import publish_folder, staging_for
+
+    assets.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_for(assets)
+    staging.mkdir()
+    model.save_pretrained(staging / "base-model")
+    tokenizer.save_pretrained(staging / "tokenizer")
+    publish_folder(staging, assets)
     return BuiltModel(model, tokenizer, origin)
+
+
+def _move_aside(folder: Path) -> Path:
+    """Rename ``folder`` to ``<name>.damaged-N`` (never deleted)."""
+    n = 1
+    while (target := folder.with_name(f"{folder.name}.damaged-{n}")).exists():
+        n += 1
+    folder.rename(target)
+    return target
 
 
 def load_model(

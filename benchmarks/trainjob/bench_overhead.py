@@ -66,7 +66,7 @@ def one_run(
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments
     from transformers.trainer_callback import PrinterCallback
 
-    from trainjob.callbacks import CheckpointGuard, ProgressCallback
+    from trainjob.callbacks import CheckpointGuard, ProgressCallback, SignalSave
     from trainjob.manifest import Manifest
     from trainjob.progress import ProgressState, Renderer
 
@@ -86,22 +86,19 @@ def one_run(
     callbacks: list[Any] = []
     if arm == "trainjob":
         values["include_num_input_tokens_seen"] = "non_padding"
-        values["enable_jit_checkpoint"] = True
         state = ProgressState(started=time.monotonic())
-        callbacks = [
-            CheckpointGuard(
-                out,
-                Manifest(out) if out.exists() else _manifest(out),
-                {},
-                save_total_limit=None,
-                require_optimizer=True,
-                save_steps=None,
-                canary_steps=None,
-                canary_seconds=None,
-                watchdog_poll_seconds=30,
-            ),
-            ProgressCallback(state, Renderer(state, live=False)),
-        ]
+        guard = CheckpointGuard(
+            out,
+            Manifest(out) if out.exists() else _manifest(out),
+            {},
+            save_total_limit=None,
+            require_optimizer=True,
+            save_steps=None,
+            canary_steps=None,
+            canary_seconds=None,
+            watchdog_poll_seconds=30,
+        )
+        callbacks = [guard, ProgressCallback(state, Renderer(state, live=False)), SignalSave(guard)]
     trainer = Trainer(
         model=model,
         args=TrainingArguments(**values),
@@ -194,29 +191,28 @@ def callback_cost(work: Path, n: int = 20000) -> dict[str, float]:
         output_dir=str(out), use_cpu=True, report_to="none", logging_steps=10, save_strategy="no"
     )
 
-    from transformers.trainer_jit_checkpoint import CheckpointManager, JITCheckpointCallback
-
-    jit = JITCheckpointCallback()  # enable_jit_checkpoint, which trainjob always turns on
-    jit.jit_manager = CheckpointManager(trainer=None)
+    from trainjob.callbacks import SignalSave
 
     def handler(ours: bool) -> CallbackHandler:
         callbacks: list[Any] = [DefaultFlowCallback()]
         if ours:
             state = ProgressState(started=time.monotonic())
+            guard = CheckpointGuard(
+                out,
+                _manifest(out),
+                {},
+                save_total_limit=None,
+                require_optimizer=True,
+                save_steps=None,
+                canary_steps=None,
+                canary_seconds=None,
+                watchdog_poll_seconds=30,
+            )
+            # SignalSave: trainjob's step-boundary SIGTERM save (its per-step cost is a flag test)
             callbacks += [
-                CheckpointGuard(
-                    out,
-                    _manifest(out),
-                    {},
-                    save_total_limit=None,
-                    require_optimizer=True,
-                    save_steps=None,
-                    canary_steps=None,
-                    canary_seconds=None,
-                    watchdog_poll_seconds=30,
-                ),
+                guard,
                 ProgressCallback(state, Renderer(state, live=False)),
-                jit,
+                SignalSave(guard),
             ]
         return CallbackHandler(callbacks, None, None, None, None)
 
@@ -395,7 +391,7 @@ def main() -> None:
         "| direct measurement | µs per step |",
         "|---|---|",
         f"| step events, Trainer's default callbacks | {direct['events_us_per_step_plain']} |",
-        f"| step events, + CheckpointGuard + ProgressCallback + JIT checkpoint check | {direct['events_us_per_step_trainjob']} |",
+        f"| step events, + CheckpointGuard + ProgressCallback + SignalSave | {direct['events_us_per_step_trainjob']} |",
         f"| token count (sum of the batch's attention mask) | {direct['token_count_us_per_step']} |",
         f"| **added per step** | **{direct['added_us_per_step']}**, i.e. "
         f"**{direct['added_us_per_step'] / (cpu_med[0] * 1e6) * 100:.3f} %** of a "

@@ -16,8 +16,9 @@ import click
     default=Path(".preflight-baseline.json"),
     show_default=True,
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing baseline file.")
-def baseline(paths: tuple[Path, ...], output: Path, force: bool) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace an existing baseline file.")
+@click.option("--force", "overwrite", is_flag=True, hidden=True)  # the old name of --overwrite
+def baseline(paths: tuple[Path, ...], output: Path, overwrite: bool) -> None:
     """Write a baseline of the current findings (rule + key + file) for `check --baseline`.
 
     \b
@@ -26,10 +27,13 @@ def baseline(paths: tuple[Path, ...], output: Path, force: bool) -> None:
       preflight check . --baseline .preflight-baseline.json
     """
     from ..baseline import write_baseline
-    from ..cli_support import fail
+    from ..cli_support import check_output, fail
     from ..pipeline import check
+    from ..safe_write import UnsafeWrite
 
-    if output.exists() and not force:
-        fail(f"{output} exists; pass --force to overwrite it")
-    n = write_baseline(check(list(paths)), output)
+    check_output(output, overwrite=overwrite, inputs=paths)
+    try:
+        n = write_baseline(check(list(paths)), output, overwrite=overwrite, inputs=paths)
+    except (UnsafeWrite, OSError) as exc:
+        fail(str(exc))
     click.echo(f"wrote {n} findings to {output}")

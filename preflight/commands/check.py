@@ -62,6 +62,7 @@ from ..render import Format
     type=click.Path(path_type=Path),
     help="Write the report here instead of stdout.",
 )
+@click.option("--overwrite", is_flag=True, help="Let -o replace an existing file.")
 @click.option(
     "--transformers",
     "transformers_version",
@@ -77,6 +78,11 @@ from ..render import Format
     metavar="VERSION",
     help="The TRL version the job runs with (default: the repository's pins, else installed).",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never ask the Hugging Face hub for a model's config.json (as HF_HUB_OFFLINE=1 does).",
+)
 def check(
     paths: tuple[Path, ...],
     fmt: str,
@@ -87,6 +93,8 @@ def check(
     input_format: str | None,
     show_silenced: bool,
     output: Path | None,
+    overwrite: bool,
+    offline: bool = False,
     transformers_version: str | None = None,
     trl_version: str | None = None,
 ) -> None:
@@ -98,11 +106,16 @@ def check(
       preflight check . --format sarif -o preflight.sarif
       preflight check job.yaml --aws --fail-on warning
     """
-    from ..cli_support import print_spec_error
+    from ..cli_support import check_output, print_spec_error, write_output
     from ..pipeline import check as run_check
     from ..render import render
     from ..spec import SpecError
 
+    inputs = [*paths, *([baseline] if baseline is not None else [])]
+    if output is not None:
+        check_output(output, overwrite=overwrite, inputs=inputs)
+    if offline:
+        os.environ["MEMPLAN_OFFLINE"] = "1"  # memplan reads it: no hub request for config.json
     try:
         stated = {"transformers": transformers_version, "trl": trl_version}
         for flag, value in stated.items():
@@ -147,7 +160,7 @@ def check(
 
             text = redact_account_ids(text)
         if output is not None:
-            output.write_text(text)
+            write_output(output, text, overwrite=overwrite, inputs=inputs)
             click.echo(f"wrote {output}", err=True)
         else:
             click.echo(text)

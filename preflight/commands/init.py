@@ -35,9 +35,10 @@ from .. import exit_codes
     show_default=True,
     help="Where to write the spec; '-' prints it.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@click.option("--force", "overwrite", is_flag=True, hidden=True)  # the old name of --overwrite
 def init(
-    source: Path, instance: str | None, input_format: str | None, output: Path, force: bool
+    source: Path, instance: str | None, input_format: str | None, output: Path, overwrite: bool
 ) -> None:
     """Write a complete job spec from an existing config, script or notebook.
 
@@ -49,13 +50,13 @@ def init(
       preflight init --from train.py --instance ml.g5.2xlarge -o job.yaml
       preflight init --from launch.ipynb -o -
     """
-    from ..cli_support import fail
+    from ..cli_support import check_output, write_output
     from ..readers import read_file
     from ..readers.to_spec import draft_from
 
     to_stdout = str(output) == "-"
-    if not to_stdout and output.exists() and not force:
-        fail(f"{output} exists; pass --force to overwrite it, or -o another path")
+    if not to_stdout:
+        check_output(output, overwrite=overwrite, inputs=[source])
     if instance is not None:
         _check_instance(instance)
     loaded = read_file(source, input_format)
@@ -64,7 +65,7 @@ def init(
     if to_stdout:
         click.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text, overwrite=overwrite, inputs=[source])
     _warn_if_unusable(output)
     assumed = sum(1 for s in draft.sections.values() for e in s.values() if e.assumed)
     click.echo(

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..redact import shown_value
 from ..spec import LoadedSpec
 from ..spec.loader import model_target
 from ..spec.models import SECTIONS, JobSpec, TrainingSpec
@@ -147,7 +148,8 @@ class SpecBuilder:
                         break
                     for key in sorted(bad & set(data)):
                         self.note(
-                            f"{section}.{key} = {data[key]!r} is not a valid job-spec value; "
+                            f"{section}.{key} = {shown_value(key, data[key])} is not a valid job-spec "
+                            "value; "
                             "left unknown"
                         )
                         data.pop(key)

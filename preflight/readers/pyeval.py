@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..redact import shown_value
+
 SAGEMAKER_ENV: dict[str, str] = {
     # sagemaker-training-toolkit ENVIRONMENT_VARIABLES.md (shared/research, section 5.3)
     "SM_MODEL_DIR": "/opt/ml/model",
@@ -585,7 +587,7 @@ class Evaluator:
                         call.kwargs[key] = value
                         call.kw_lines[key] = node.lineno
                         origin = "hyperparameter" if key in self.overrides else where
-                        call.origins[key] = [f"{key} = {value!r} ({origin})"]
+                        call.origins[key] = [f"{key} = {shown_value(key, value)} ({origin})"]
                     if method in {"parse_args_into_dataclasses", "parse_args_and_config"}:
                         call.star_unknown.append("@command line (HfArgumentParser)")
                     self.calls = [

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..redact import shown_value
 from .builder import SpecBuilder
 from .launchers import apply_deepspeed_file
 from .pyeval import CallValue, Dotted, Evaluator, LineDict, Unknown, parse_python
@@ -277,7 +278,9 @@ def _apply_training(
             apply_deepspeed_file(builder.path.parent / value, builder, (line, cell))
         builder.state(dotted, _plain(value), line, cell)
         if key in call.origins:
-            builder.note(f"{dotted} = {value!r}{where} from {'; '.join(call.origins[key])}")
+            builder.note(
+                f"{dotted} = {shown_value(dotted, value)}{where} from {'; '.join(call.origins[key])}"
+            )
     for star in call.star_unknown:
         if star.startswith("@"):
             builder.note(

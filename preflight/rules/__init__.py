@@ -15,6 +15,7 @@ RULE_MODULES: tuple[str, ...] = (
     "preflight.rules.arguments",
     "preflight.rules.sync",
     "preflight.rules.saving",
+    "preflight.rules.grace",
     "preflight.rules.limits",
     "preflight.rules.memory",
     "preflight.rules.frameworks",
@@ -22,6 +23,7 @@ RULE_MODULES: tuple[str, ...] = (
     "preflight.rules.trl",
     "preflight.rules.sagemaker_sdk",
     "preflight.rules.meta",
+    "preflight.rules.secrets",
 )
 
 

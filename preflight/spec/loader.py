@@ -14,10 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..redact import shown_value
 from ..suggest import did_you_mean
 from .cross_checks import cross_field_problems
 from .errors import SpecError, SpecIssue
 from .models import SECTIONS, IgnoreEntry, JobSpec, TrainingSpec
+from .training_checks import range_problem
 from .training_fields import training_fields
 from .value_types import describe, fits
 from .yaml_source import YamlDocument, join_key, load_yaml, nearest
@@ -164,7 +166,7 @@ def _report_pydantic(prefix: str, err: Any, model: type[BaseModel], issue: Any) 
         issue(key, "required key is missing")
     else:
         got = err.get("input")
-        shown = repr(got) if not isinstance(got, dict | list) else _kind(got)
+        shown = shown_value(key, got) if not isinstance(got, dict | list) else _kind(got)
         issue(key, f"{err['msg']} (got {shown})")
 
 
@@ -184,8 +186,12 @@ def _training(value: Any, issue: Any) -> TrainingSpec:
             issue(
                 f"training.{key}",
                 f"expects {describe(info.type)} (TrainingArguments.{key}: {info.type}), "
-                f"got {val!r}",
+                f"got {shown_value(key, val)}",
             )
+            continue
+        problem = range_problem(key, val)
+        if problem is not None:
+            issue(f"training.{key}", problem)
     return TrainingSpec({k: v for k, v in value.items() if isinstance(k, str)})
 
 
@@ -221,24 +227,16 @@ def _kind(value: Any) -> str:
 
 
 def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
-    """Unknown model or instance type: usable input is impossible, so exit 2 with a suggestion."""
+    """Unknown instance type: usable input is impossible, so exit 2 with a suggestion.
+
+    An unknown or unreadable model is not an input error: only the memory estimate needs it,
+    so ``preflight check`` reports memory as "not checked" and runs every other rule, and
+    ``memplan estimate`` (which needs nothing else) exits 2 with the same message.
+    """
     import costmodel
-    import memplan
 
     file = str(doc.path)
     issues: list[SpecIssue] = []
-    if spec.model is not None:
-        name = spec.model.name
-        target = model_target(doc.path, name)
-        try:
-            memplan.load_architecture(target)
-        except memplan.UnknownModelError as exc:
-            text = str(exc)
-            if exc.suggestions and "did you mean" not in text:
-                text += f" (did you mean `{exc.suggestions[0]}`?)"
-            if "/" in name and target == name:
-                text += "; a hub id is read only with MEMPLAN_ALLOW_HUB=1 and network access"
-            issues.append(SpecIssue(file, doc.line_of("model.name"), "model.name", text))
     if spec.compute is not None and spec.compute.instance_type:
         try:
             costmodel.load_catalog().instance(spec.compute.instance_type)

@@ -16,16 +16,30 @@ Dtype = Literal["float32", "float16", "bfloat16", "int8", "nf4"]
 Distributed = Literal["none", "ddp", "fsdp", "zero1", "zero2", "zero3"]
 
 
+API_INT_MAX = 2**31 - 1
+"""SageMaker's API integers (InstanceCount, VolumeSizeInGB, MaxRuntimeInSeconds) are 32-bit
+signed (Smithy ``integer``; botocore's sagemaker service-2.json gives only their minimum)."""
+LAYER_WIDTH_MAX = 65_536
+"""No linear layer of a released LLM is wider (Llama-3.1-405B: hidden 16,384, MLP 53,248), and a
+LoRA rank above a layer's smaller side adds nothing."""
+CONTEXT_MAX = 10_000_000
+"""The longest context window of a released model (Llama 4 Scout: 10M tokens)."""
+EXAMPLES_MAX = 10**13
+"""More examples than the largest public text corpora have tokens (FineWeb: about 15T)."""
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=False)
+    # inf and nan are never a usable size, price or time: reject them at the key they are in.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=False, allow_inf_nan=False)
 
 
 class ModelSpec(_Section):
     """Which model is fine-tuned, and how its weights are held in GPU memory."""
 
     name: str = Field(
-        description="A bundled architecture (mistralai/Mistral-7B-v0.1, meta-llama/Meta-Llama-3-8B, "
-        "...), a local directory holding config.json, or a hub id when online."
+        description="A hub id or alias memplan bundles (91: meta-llama/Llama-3.1-8B-Instruct, "
+        "Qwen/Qwen3-8B, ...; `memplan models`), a local directory holding config.json, a model in "
+        "the Hugging Face cache, or a hub id read from the hub's config.json when online."
     )
     dtype: Dtype = Field(
         "bfloat16",
@@ -54,9 +68,18 @@ class ModelSpec(_Section):
 class LoraSpec(_Section):
     """LoRA adapters (peft). Omit the section for a full fine-tune."""
 
-    r: int = Field(16, gt=0, description="Rank of the adapter matrices.")
+    r: int = Field(
+        16,
+        gt=0,
+        le=LAYER_WIDTH_MAX,
+        description="Rank of the adapter matrices (at most 65,536: no LLM layer is wider).",
+    )
     alpha: float = Field(
-        32, gt=0, description="lora_alpha: the adapter output is scaled by alpha/r."
+        32,
+        gt=0,
+        le=1e6,
+        description="lora_alpha: the adapter output is scaled by alpha/r (at most 10^6: a larger "
+        "scale overflows float16, whose largest value is 65,504, on the first update).",
     )
     dropout: float = Field(0.05, ge=0, lt=1, description="lora_dropout.")
     target_modules: list[str] = Field(
@@ -97,9 +120,24 @@ class DataSpec(_Section):
         "{source}\n{target}",
         description="How a pair becomes one training text; {source} and {target} are replaced.",
     )
-    num_examples: int | None = Field(None, ge=0, description="Number of training examples.")
-    avg_tokens: float | None = Field(None, gt=0, description="Average tokens per example.")
-    max_length: int | None = Field(None, gt=0, description="Truncation length in tokens.")
+    num_examples: int | None = Field(
+        None,
+        ge=0,
+        le=EXAMPLES_MAX,
+        description="Number of training examples (at most 10^13, more than any corpus has).",
+    )
+    avg_tokens: float | None = Field(
+        None,
+        gt=0,
+        le=CONTEXT_MAX,
+        description="Average tokens per example (at most 10M, the longest context of any model).",
+    )
+    max_length: int | None = Field(
+        None,
+        gt=0,
+        le=CONTEXT_MAX,
+        description="Truncation length in tokens (at most 10M, the longest context of any model).",
+    )
     packing: bool = Field(
         False,
         description="Sequence packing (TRL SFTConfig(packing=True)): examples are concatenated "
@@ -125,10 +163,13 @@ class ComputeSpec(_Section):
     instance_type: str | None = Field(
         None, description="SageMaker instance type such as ml.g5.xlarge (required for sagemaker)."
     )
-    instance_count: int = Field(1, ge=1, description="Number of instances.")
+    instance_count: int = Field(
+        1, ge=1, le=API_INT_MAX, description="Number of instances (a 32-bit API integer)."
+    )
     gpu_memory_gib: float | None = Field(
         None,
         gt=0,
+        le=1024,  # one GPU: the largest today holds 288 GB (NVIDIA B300)
         description="Memory of one GPU in GiB, as torch.cuda.get_device_properties(0)"
         ".total_memory / 2**30 reports it; for a local GPU, or to override the catalog's figure "
         "for compute.instance_type.",
@@ -143,6 +184,7 @@ class ComputeSpec(_Section):
     max_wait_hours: float | None = Field(
         None,
         gt=0,
+        le=API_INT_MAX // 3600,
         description="MaxWaitTimeInSeconds in hours (spot only); must be >= max_run_hours.",
     )
     checkpoint_s3_uri: str | None = Field(
@@ -153,7 +195,12 @@ class ComputeSpec(_Section):
     )
     region: str = Field("us-east-1", description="AWS region of the job.")
     role_arn: str | None = Field(None, description="IAM role the training job runs as.")
-    volume_size_gb: int = Field(30, ge=1, description="EBS volume per instance, in GB.")
+    volume_size_gb: int = Field(
+        30,
+        ge=1,
+        le=API_INT_MAX,
+        description="EBS volume per instance, in GB (a 32-bit API integer).",
+    )
     output_path: str | None = Field(None, description="S3 URI for model.tar.gz at the end.")
     distributed: Distributed = Field(
         "none", description="Data parallelism across GPUs: none, ddp, fsdp, or DeepSpeed zero1/2/3."
@@ -174,9 +221,18 @@ class ComputeSpec(_Section):
 class BudgetSpec(_Section):
     """What the job may cost and when it must be done."""
 
-    max_cost_usd: float | None = Field(None, gt=0, description="Most the job may cost, in USD.")
+    max_cost_usd: float | None = Field(
+        None,
+        gt=0,
+        le=1e12,
+        description="Most the job may cost, in USD (at most 10^12, past any cloud bill).",
+    )
     deadline_hours: float | None = Field(
-        None, gt=0, description="Hours from launch by which the job must have finished."
+        None,
+        gt=0,
+        le=API_INT_MAX // 3600,
+        description="Hours from launch by which the job must have finished (at most what "
+        "MaxWaitTimeInSeconds can hold).",
     )
     prices: dict[str, Annotated[float, Field(gt=0)]] | None = Field(
         None,

@@ -91,38 +91,3 @@ def test_local_model_directory_next_to_the_spec(tmp_path: Path) -> None:
     (tmp_path / "mymodel" / "config.json").write_text(json.dumps(cfg))
     setup = setup_from_spec(load_spec(_spec(tmp_path, model="mymodel")))
     assert setup.arch.hidden_size == 64
-
-
-def test_hub_config_is_read_only_when_allowed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hub = pytest.importorskip("huggingface_hub")
-    from memplan import UnknownModelError, load_architecture
-
-    cfg = tmp_path / "config.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "model_type": "mistral",
-                "hidden_size": 64,
-                "intermediate_size": 128,
-                "num_hidden_layers": 2,
-                "num_attention_heads": 4,
-                "vocab_size": 256,
-            }
-        )
-    )
-    calls: list[str] = []
-
-    def fake_download(repo_id: str, filename: str) -> str:
-        calls.append(repo_id)
-        return str(cfg)
-
-    monkeypatch.setattr(hub, "hf_hub_download", fake_download)
-    monkeypatch.delenv("MEMPLAN_ALLOW_HUB", raising=False)
-    with pytest.raises(UnknownModelError):
-        load_architecture("someone/tiny-model")
-    assert calls == []
-    monkeypatch.setenv("MEMPLAN_ALLOW_HUB", "1")
-    arch = load_architecture("someone/tiny-model")
-    assert calls == ["someone/tiny-model"] and arch.source.endswith("someone/tiny-model")

@@ -51,14 +51,14 @@ def test_init_then_check_finds_the_seed_problem(tmp_path: Path) -> None:
     assert '"rule": "PF101"' in result.stdout
 
 
-def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
+def test_init_never_overwrites_without_overwrite(tmp_path: Path) -> None:
     out = tmp_path / "job.yaml"
     out.write_text("mine: true\n")
     code, _, err = _init("--from", str(CORPUS / "recipes/trl_sft_config.yaml"), "-o", str(out))
-    assert code == 2 and "--force" in err
+    assert code == 2 and "--overwrite" in err
     assert out.read_text() == "mine: true\n"
     code, _, _ = _init(
-        "--from", str(CORPUS / "recipes/trl_sft_config.yaml"), "-o", str(out), "--force"
+        "--from", str(CORPUS / "recipes/trl_sft_config.yaml"), "-o", str(out), "--overwrite"
     )
     assert code == 0
     data = YAML(typ="safe").load(out.read_text())

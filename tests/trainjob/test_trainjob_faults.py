@@ -5,7 +5,8 @@
 - SIGKILL during a checkpoint write leaves a partial folder; the rerun moves it aside (kept, not
   deleted) and resumes from the previous valid checkpoint.
 - A full disk (ENOSPC raised by a patched ``torch.save``, see fault_driver.py) gives one clear
-  error, exit 1, and leaves the last good checkpoint byte-for-byte intact.
+  error, exit 2, and leaves the last good checkpoint byte-for-byte intact (the real full
+  filesystem, a tmpfs, is in test_trainjob_killsuite.py).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def test_full_disk_gives_clear_error_and_keeps_last_good_checkpoint(tmp_path: Pa
     spec = write_spec(tmp_path, output_dir=out, training={"max_steps": 20, "save_steps": 5})
     proc = start_driver(spec, "--enospc-in-save", "10")
     output, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 1, output[-3000:]
+    assert proc.returncode == 2, output[-3000:]
     assert "disk full" in output
     assert "Traceback" not in output
     good = out / "checkpoint-5"

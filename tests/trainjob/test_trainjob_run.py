@@ -193,10 +193,12 @@ def test_rehearse_proves_save_interrupt_and_resume(tmp_path: Path) -> None:
     work = tmp_path / "rehearsal"
     proc = run_trainjob("rehearse", "examples/tiny-local.yaml", "--workdir", str(work), timeout=180)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert proc.stderr.count("rehearse: [OK]") == 7 and "FAIL" not in proc.stderr
+    assert proc.stderr.count("rehearse: [OK]") == 9 and "FAIL" not in proc.stderr
     attempts = json.loads((work / "checkpoints" / "trainjob-run.json").read_text())["attempts"]
     assert [a["outcome"] for a in attempts] == ["stopped", "completed"]
     assert attempts[1]["resumed_from"] == attempts[0]["sigterm_checkpoint"]
+    assert 0 < attempts[0]["sigterm_save_seconds"] < 120
+    assert "120 s window" in proc.stderr and "losses identical at all 8 steps" in proc.stderr
 
 
 def test_cli_help_is_fast_and_imports_no_torch() -> None:

@@ -27,7 +27,7 @@ CASES_DIR = Path(__file__).resolve().parents[1] / "rule_cases"
 #: owners test them next to their readers and against moto.
 CATALOG_MODULES = frozenset(
     f"preflight.rules.{m}"
-    for m in ("arguments", "sync", "saving", "limits", "memory", "frameworks")
+    for m in ("arguments", "sync", "saving", "limits", "memory", "frameworks", "secrets")
 )
 
 
