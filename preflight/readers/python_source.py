@@ -367,6 +367,15 @@ def _apply_model_and_lora(ev: Evaluator, builder: SpecBuilder, locate: Locate) -
         _model_dtype(call, builder, locate)
         break
     else:
+        # the name comes later (an estimator's hyperparameters): the loader's quantisation and
+        # dtype are still this script's (run_clm.py's BitsAndBytesConfig(load_in_4bit=True))
+        models = [
+            c
+            for c in loaders
+            if not any(word in c.callee for word in ("Tokenizer", "Processor", "Config"))
+        ]
+        if models:
+            _model_dtype(models[0], builder, locate)
         for trainer in (c for c in ev.calls if c.name in TRAINERS):
             name = trainer.kwargs.get("model")
             if isinstance(name, str):

@@ -215,3 +215,25 @@ def test_entry_script_written_by_the_notebook_is_read_as_evidence(tmp_path: Path
     hf = "from transformers import Trainer, TrainingArguments\nTrainer(model=m).train()\n"
     _, report = _check(str(_ddp_notebook(tmp_path / "b" / "nb.ipynb", hf)))
     assert "PF704" in _by_rule(report), report.get("findings")
+
+
+SPREAD_LAUNCH = LAUNCH.replace("ml.g5.24xlarge", "ml.g5.12xlarge").replace(
+    "'epochs': 3,", "'epochs': 3, 'model_id': 'meta-llama/Meta-Llama-3-70B',"
+)
+SPREAD_SCRIPT = RUN_CLM.replace(
+    "targs = ",
+    "from peft import LoraConfig\nLoraConfig(r=16, target_modules=['q_proj', 'v_proj'])\ntargs = ",
+)
+
+
+def test_model_spread_by_device_map_is_judged_against_all_gpus(tmp_path: Path) -> None:
+    """A 70B QLoRA: ~35 GiB of 4-bit weights overflow one 22 GiB A10G, not the four that
+    device_map="auto" spreads it over. The 4-bit dtype comes from the script's loader although
+    the model's name comes from the estimator's hyperparameters."""
+    _write(tmp_path / "a" / "scripts" / "run_clm.py", SPREAD_SCRIPT.format(device_map='"auto"'))
+    _, report = _check(str(_write(tmp_path / "a" / "launch.py", SPREAD_LAUNCH)))
+    assert report["memory"]["peak_gib"] < 4 * 22, report["memory"]  # nf4 was read
+    assert "PF401" not in _by_rule(report), report["findings"]
+    _write(tmp_path / "b" / "scripts" / "run_clm.py", SPREAD_SCRIPT.format(device_map='{"": 0}'))
+    _, report = _check(str(_write(tmp_path / "b" / "launch.py", SPREAD_LAUNCH)))
+    assert "PF401" in _by_rule(report), report["findings"]
