@@ -5,6 +5,8 @@ warning there is noise that teaches users to switch the linter off; on a run of 
 week the seed story lost. So rules say what they can lose (``Rule.consequence``) and the engine
 scales their severity by the run's size, read from the plan (the cost model's expected hours,
 else the optimizer steps). The thresholds live here, once, and docs/rules.md quotes them.
+When neither is known, a stated MaxRuntime of at most ``DEMO_MAX_HOURS``, a test file or a
+small stated training slice (``run_evidence.py``) makes it a demo; else its size is unknown.
 
 - ``"run"``: the finding can lose the run's checkpoints or all its progress (PF101, PF201,
   PF210, ...). A demo run: info. A run of ``LONG_RUN_HOURS`` or more: error.
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .findings import Finding, Severity
+from .run_evidence import DEMO_MAX_EXAMPLES
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -59,7 +62,29 @@ def run_size(plan: Plan) -> RunSize:
         if steps <= DEMO_MAX_STEPS:
             return RunSize("demo", _demo_words(None, steps))
         return RunSize("normal")
-    return RunSize("unknown")
+    capped = _max_runtime_cap(plan)
+    if capped is not None:
+        return RunSize("demo", capped)
+    from .run_evidence import demo_evidence
+
+    evidence = demo_evidence(plan)
+    return RunSize("demo", evidence) if evidence else RunSize("unknown")
+
+
+def _max_runtime_cap(plan: Plan) -> str | None:
+    """A SageMaker job whose stated MaxRuntime is at most ``DEMO_MAX_HOURS``: it cannot run
+    longer, whatever its steps (``max_runtime_in_seconds=600`` in a 10-minute demo)."""
+    from .rules.sync import on_sagemaker
+
+    compute = plan.spec.compute
+    if compute is None or not on_sagemaker(plan):
+        return None
+    if plan.loaded.stated is not None and not plan.stated("compute.max_run_hours"):
+        return None
+    hours = compute.max_run_hours
+    if not isinstance(hours, int | float) or not 0 < hours <= DEMO_MAX_HOURS:
+        return None
+    return f"a job MaxRuntime stops within {hours * 60:.0f} min"
 
 
 def _demo_words(hours: float | None, steps: int | None) -> str:
@@ -83,7 +108,7 @@ def scale(finding: Finding, consequence: str | None, size: RunSize) -> Finding |
                 "message": f"{finding.message} [info on {size.why}: little to lose]",
             }
         )
-    if consequence == "run" and finding.severity is not Severity.ERROR:
+    if consequence == "run" and finding.severity is Severity.WARNING:
         return finding.model_copy(
             update={
                 "severity": Severity.ERROR,
@@ -102,6 +127,9 @@ def thresholds_markdown() -> str:
         f"{DEMO_MAX_HOURS:g} h or less) a *run* finding is an info and a *progress* finding is "
         f"silent; on a run expected to take {LONG_RUN_HOURS:g} h or more a *run* finding is an "
         "error. Otherwise, and when the run's size is unknown, the rule's own severity holds. "
-        "The run's size is the cost model's expected duration, else `max_steps` "
-        "(preflight/severity.py)."
+        "The run's size is the cost model's expected duration, else `max_steps`; when neither "
+        f"is known, a stated MaxRuntime of {DEMO_MAX_HOURS:g} h or less, a test file "
+        "(`test_*.py`, a `tests/` folder) or a stated training slice (`select(range(N))`, "
+        f'`split="train[:N]"`) of at most {DEMO_MAX_EXAMPLES:,} examples over all epochs '
+        "makes it a demo (preflight/severity.py, preflight/run_evidence.py)."
     )

@@ -32,6 +32,12 @@ class ReaderSpec(LoadedSpec):
     """Training keys the trainer config (e.g. SFTConfig) no longer accepts -> table entry (PF503)."""
     launch_only: bool = False
     """A launch of no Trainer job: only its SDK keywords are worth checking."""
+    entry_command: str | None = None
+    """The launch runs a command, not a Python script (``entry_point="train.sh"``): what trains
+    and whether it is a Trainer is not seen here (PF207's Trainer advice does not apply)."""
+    device_map: str | None = None
+    """Where the model is loaded with a device_map that spreads it over the GPUs of one process
+    (``device_map="auto" (run_clm.py:178)``): Trainer runs no DataParallel then (PF704)."""
     cli_keys: set[str] = field(default_factory=set)
     """Training keys that are hyperparameters of an entry script not at hand: its own command
     line, which may name arguments TrainingArguments does not have (PF502 leaves them)."""
@@ -58,6 +64,10 @@ class SpecBuilder:
     name: str | None = None
     launch_only: bool = False
     """The source launches a job that is no Trainer job (see python_source): no training plan."""
+    device_map: str | None = None
+    """A splitting device_map the model is loaded with (see ReaderSpec.device_map)."""
+    entry_command: str | None = None
+    """A non-Python entry point the launch runs (see ReaderSpec.entry_command)."""
     tolerant_config: bool = False
     """The arguments class drops retired keys itself (unsloth's patched TRL configs)."""
     cli_keys: set[str] = field(default_factory=set)
@@ -174,6 +184,8 @@ class SpecBuilder:
             removed_trainer_fields=removed_used,
             key_files=dict(self.key_files),
             launch_only=self.launch_only,
+            device_map=self.device_map,
+            entry_command=self.entry_command,
             cli_keys=set(self.cli_keys),
         )
 

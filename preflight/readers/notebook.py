@@ -67,8 +67,14 @@ def read_notebook(path: Path, text: str) -> SpecBuilder:
     joined: list[str] = []
     where: list[tuple[int, int]] = []  # global line (index + 1) -> (cell, line in cell)
     skipped: list[str] = []
+    written: dict[str, str] = {}  # %%writefile NAME cells: scripts the notebook writes
     for number, source in notebook_cells(data):
         magic = _cell_magic(source)
+        if magic == "writefile":
+            first, _, body = source.lstrip().partition("\n")
+            target = [w for w in first.split()[1:] if not w.startswith("-")]
+            if target:
+                written[Path(target[-1]).name] = body
         if magic is not None and magic not in PYTHON_CELL_MAGICS:
             skipped.append(f"cell {number} is a %%{magic} cell, not Python; skipped")
             continue
@@ -89,7 +95,9 @@ def read_notebook(path: Path, text: str) -> SpecBuilder:
             return in_cell, cell
         return None, None
 
-    builder = read_python_text("\n".join(joined) + "\n", path, kind="notebook", locate=locate)
+    builder = read_python_text(
+        "\n".join(joined) + "\n", path, kind="notebook", locate=locate, written=written
+    )
     for note in skipped:
         builder.note(note)
     return builder

@@ -79,9 +79,17 @@ def evaluate(text: str, path: Path, overrides: dict[str, Any] | None = None) -> 
 
 
 def read_python_text(
-    text: str, path: Path, kind: str = "python", locate: Locate = _identity
+    text: str,
+    path: Path,
+    kind: str = "python",
+    locate: Locate = _identity,
+    written: dict[str, str] | None = None,
 ) -> SpecBuilder:
-    """Read one script (or a notebook's joined code cells, with ``locate`` mapping lines)."""
+    """Read one script (or a notebook's joined code cells, with ``locate`` mapping lines).
+
+    ``written``: files the notebook writes itself (``%%writefile mnist_ddp.py``), by file name:
+    an entry script written there is at hand even when no file of that name is.
+    """
     builder = SpecBuilder(path, kind)
     ev = evaluate(text, path)
     estimator = _last(ev.calls, estimator_names())
@@ -99,6 +107,11 @@ def read_python_text(
                 entry_text = script.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 entry_text = None
+        entry = estimator.kwargs.get("entry_point")
+        if entry_text is None and written and isinstance(entry, str):
+            entry_text = written.get(Path(entry).name)
+        if isinstance(entry, str) and entry and not entry.endswith(".py"):
+            builder.entry_command = f'entry_point="{entry}"'
         if not script_read:
             _hyper_as_training(hyper, hyper_lines, builder, locate, estimator)
     _apply_training(ev, builder, locate, origin=None)
@@ -113,6 +126,7 @@ def read_python_text(
         )
     _apply_model_and_lora(ev, builder, locate)
     _apply_eval_dataset(ev, builder, locate)
+    _apply_device_map(ev, builder, locate, None)
     _apply_hyper_model(hyper, builder, locate, estimator)
     if estimator is not None:
         has_config = any(c.name in config_classes() for c in ev.calls)
@@ -302,6 +316,30 @@ def _apply_eval_dataset(ev: Evaluator, builder: SpecBuilder, locate: Locate) -> 
             return
 
 
+SPLITTING_DEVICE_MAPS = frozenset({"auto", "balanced", "balanced_low_0", "sequential"})
+"""``from_pretrained(device_map=...)`` values that spread one model over every visible GPU
+(accelerate's ``infer_auto_device_map``): Trainer then sees ``hf_device_map`` on several
+devices, sets ``is_model_parallel`` and ``n_gpu = 1`` (transformers 5.24 trainer.py, Trainer
+``__init__``), so no nn.DataParallel wraps it."""
+
+
+def _apply_device_map(
+    ev: Evaluator, builder: SpecBuilder, locate: Locate, origin: str | None
+) -> None:
+    """Record a model loaded with a splitting ``device_map`` (PF704 reads it)."""
+    for call in ev.calls:
+        if call.name != "from_pretrained" or any(
+            word in call.callee for word in ("Tokenizer", "Processor", "Config")
+        ):
+            continue
+        value = call.kwargs.get("device_map")
+        if isinstance(value, str) and value in SPLITTING_DEVICE_MAPS:
+            line = locate(call.kw_lines.get("device_map", call.line))[0]
+            where = f"{origin}:{line}" if origin else f"line {line}"
+            builder.device_map = f'device_map="{value}" ({where})'
+            return
+
+
 def _apply_model_and_lora(ev: Evaluator, builder: SpecBuilder, locate: Locate) -> None:
     lora = _last(ev.calls, frozenset({"LoraConfig"}))
     if lora is not None:
@@ -329,6 +367,15 @@ def _apply_model_and_lora(ev: Evaluator, builder: SpecBuilder, locate: Locate) -
         _model_dtype(call, builder, locate)
         break
     else:
+        # the name comes later (an estimator's hyperparameters): the loader's quantisation and
+        # dtype are still this script's (run_clm.py's BitsAndBytesConfig(load_in_4bit=True))
+        models = [
+            c
+            for c in loaders
+            if not any(word in c.callee for word in ("Tokenizer", "Processor", "Config"))
+        ]
+        if models:
+            _model_dtype(models[0], builder, locate)
         for trainer in (c for c in ev.calls if c.name in TRAINERS):
             name = trainer.kwargs.get("model")
             if isinstance(name, str):
@@ -422,6 +469,7 @@ def _read_entry_script(script: Path, hyper: dict[str, Any], builder: SpecBuilder
         if not builder.has("model.name"):
             _apply_model_and_lora(ev, builder, _identity)
         _apply_eval_dataset(ev, builder, _identity)
+        _apply_device_map(ev, builder, _identity, rel)
     for key in set(builder.lines) - before:
         builder.key_files[key] = script
     if not found:

@@ -224,8 +224,14 @@ class MultiGpuWithoutDistribution(Rule):
       distributed: ddp
     ```
 
+    Not flagged: a model loaded with `device_map="auto"` (or "balanced", "sequential") in the
+    script, as QLoRA scripts of large models do. It is spread over the GPUs in one process;
+    Trainer sees `hf_device_map` on several devices, sets `is_model_parallel` and `n_gpu = 1`,
+    and wraps nothing in DataParallel.
+
     References:
-    - transformers trainer.py `_wrap_model` (nn.DataParallel when n_gpu > 1)
+    - transformers trainer.py `_wrap_model` (nn.DataParallel when n_gpu > 1); Trainer
+      `__init__` (`is_model_parallel` from `hf_device_map`, then `args._n_gpu = 1`; 5.24)
     - https://pytorch.org/docs/stable/notes/cuda.html#use-nn-parallel-distributeddataparallel-instead-of-multiprocessing-or-nn-dataparallel
     """
 
@@ -245,6 +251,8 @@ class MultiGpuWithoutDistribution(Rule):
         gpu, count = found
         if count <= 1:
             return
+        if getattr(plan.loaded, "device_map", None):
+            return  # one process, the model spread over the GPUs: Trainer sets n_gpu = 1
         yield self.finding(
             "compute.distributed",
             f"{c.instance_type} has {count} {gpu} GPUs but distributed is none: Trainer falls "

@@ -61,6 +61,23 @@ def biggest_terms(breakdown: dict[str, Any], n: int = 3) -> str:
     return ", ".join(f"{k} {v:.1f}" for k, v in terms[:n])
 
 
+def spread_over_gpus(plan: Plan) -> int | None:
+    """GPUs a ``device_map="auto"`` load spreads the model over, when more than one.
+
+    memplan estimates one GPU holding the whole step; with a splitting device_map
+    (readers' ``ReaderSpec.device_map``) each GPU holds a share of the layers, so the estimate
+    is compared with the instance's memory in all (an approximation: the split is by layer and
+    not even)."""
+    if not getattr(plan.loaded, "device_map", None):
+        return None
+    from .frameworks import instance_gpu
+
+    found = instance_gpu(plan)
+    if found is None or found[1] <= 1:
+        return None
+    return found[1]
+
+
 class OutOfGpuMemory(Rule):
     """
     What it does:
@@ -68,7 +85,9 @@ class OutOfGpuMemory(Rule):
     states, activations, CUDA context) with the GPU memory of `compute.instance_type` (or
     `compute.gpu_memory_gib`), and treats a step as not fitting unless memplan's headroom rule
     is met: 5% free plus 12% of the share of the peak that grows with tokens (derived from
-    published measurements, benchmarks/memplan/published.md).
+    published measurements, benchmarks/memplan/published.md). When the script loads the
+    model with a splitting `device_map` ("auto", ...), the whole-model estimate is compared
+    with the instance's GPUs in all, and PF402 stays silent.
 
     Why is this bad?
     The job pays for instance start-up, image pull and data download, then dies with
@@ -129,6 +148,18 @@ class OutOfGpuMemory(Rule):
         free = judged.free_share or 0.0
         terms = biggest_terms(mem.get("breakdown_gib") or {})
         gpu = plan.spec.compute.instance_type if plan.spec.compute else "the GPU"
+        spread = spread_over_gpus(plan)
+        if spread is not None:
+            where = getattr(plan.loaded, "device_map", "")
+            if peak <= spread * cap:
+                return  # memplan's one-GPU peak, spread by device_map over the instance's GPUs
+            yield self.finding(
+                "training.per_device_train_batch_size",
+                f"estimated peak {peak:.1f} GiB (for the whole model) exceeds even the "
+                f"{spread} x {cap:.1f} GiB of {gpu}'s GPUs that {where} spreads it over "
+                f"(largest: {terms} GiB)",
+            )
+            return
         if peak > cap:
             verdict = f"exceeds the {cap:.1f} GiB of {gpu}"
         else:
@@ -213,6 +244,8 @@ class LowGpuMemoryHeadroom(Rule):
         judged = memory_verdict(plan)
         if judged is None or judged.fits is not True or not judged.tight:
             return  # not fitting is PF401's
+        if spread_over_gpus(plan) is not None:
+            return  # a one-GPU peak spread over several GPUs: not tight on any of them
         peak, cap = judged.peak_gib, float(judged.capacity_gib or 0.0)
         free = judged.free_share or 0.0
         yield self.finding(

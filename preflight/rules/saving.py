@@ -20,6 +20,8 @@ from .sync import (
     on_sagemaker,
     save_every_steps,
     save_strategy,
+    saves_checkpoints,
+    synced_to_s3,
     total_steps,
     training_value,
 )
@@ -27,6 +29,8 @@ from .sync import (
 if TYPE_CHECKING:
     from ..plan import Plan
 
+INPUT_CHANNELS = "/opt/ml/input/data"
+"""Where SageMaker puts each input channel before the script starts, at every (re)start."""
 SYNC_DOC_URL = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html"
 TRAINER_DOC = (
     "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
@@ -85,71 +89,92 @@ class NoCheckpoints(Rule):
 class RotationLeavesNothing(Rule):
     """
     What it does:
-    Checks that `save_total_limit` keeps enough checkpoints to resume from: at least 2, plus one
-    for the best checkpoint when `load_best_model_at_end` is on.
+    Flags `save_total_limit: 1` where it can leave no complete checkpoint to resume from: on a
+    SageMaker job whose checkpoints are synced to S3 (`output_dir` inside
+    `checkpoint_local_path`, with `checkpoint_s3_uri`). With `load_best_model_at_end` and no S3
+    sync it only notes (info) that a clean finish deletes every checkpoint but the best.
 
     Why is this bad?
-    Rotation deletes after every save, and the newest checkpoint can be half written when the
-    job dies (resume then crashes on it). With `save_total_limit: 1` and
-    `load_best_model_at_end`, the end of training deletes every checkpoint except the best, the
-    last one included. On SageMaker the deletions reach S3 too.
+    Locally, rotation is safe: Trainer deletes the old checkpoint only after the new one is fully
+    written (`_save_checkpoint` writes model, optimizer, `trainer_state.json`, then calls
+    `rotate_checkpoints`), so a save cut off half-way leaves the previous one on disk. On
+    SageMaker the copy to S3 runs beside training (AWS documents the sync as "real time", not
+    its trigger or latency; the training process never waits for it), and a deletion in the
+    container is mirrored in S3: with a limit of 1, the moment rotation deletes the previous
+    checkpoint S3 holds only the new one, still uploading. A stop or spot reclaim in that window
+    leaves S3, the only copy a restarted job gets back, with no complete checkpoint. (With
+    `load_best_model_at_end`, rotation keeps the best as well, except when the newest is the
+    best.) A limit of 2 always keeps one complete older checkpoint. At the end of a clean finish
+    with `load_best_model_at_end`, a limit of 1 makes Trainer delete every checkpoint but the
+    best, the latest included: the run cannot be continued from its last step.
 
     Example:
     ```yaml
     training:
+      output_dir: /opt/ml/checkpoints
       save_total_limit: 1
-      load_best_model_at_end: true
-      eval_strategy: steps
-      save_strategy: steps
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
     Use instead:
     ```yaml
     training:
-      save_total_limit: 3
-      load_best_model_at_end: true
-      eval_strategy: steps
-      save_strategy: steps
+      output_dir: /opt/ml/checkpoints
+      save_total_limit: 2
+    compute:
+      provider: sagemaker
+      instance_type: ml.g5.xlarge
+      checkpoint_s3_uri: s3://my-bucket/checkpoints/my-job
     ```
 
     References:
-    - transformers trainer_utils.rotate_checkpoints; trainer.py end-of-train cleanup
-    - huggingface/transformers#25129, #12915, #35070, #15089
+    - transformers 5.24 trainer.py `_save_checkpoint` (rotation after the new checkpoint is
+      written) and the end-of-train cleanup for save_total_limit 1; trainer_utils.py
+      `rotate_checkpoints` (shared/research/trainer-and-lint-facts.md 1.2)
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html (checkpoints are
+      copied to S3 while the job runs; "If a checkpoint is deleted in the SageMaker container,
+      it will also be deleted in the S3 folder"; shared/research/catalog-facts.md 3.2)
+    - huggingface/transformers#25129, #35070 (limit 1 with best tracking deletes the latest)
     """
 
     id = "PF202"
     name = "rotation-leaves-nothing"
     severity = Severity.WARNING
-    title = "save_total_limit can leave no resumable checkpoint"
-    fix = "Set save_total_limit to at least 2 (3 with load_best_model_at_end), or leave it unset."
-    source_url = "https://github.com/huggingface/transformers/issues/25129"
+    title = "save_total_limit 1 with S3 sync can leave no complete checkpoint in S3"
+    fix = "Set save_total_limit to at least 2, or leave it unset."
+    source_url = SYNC_DOC_URL
     consequence = "run"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         limit = training_value(plan, "save_total_limit", None)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit != 1:
             return
-        if save_strategy(plan) == "no":
+        if not saves_checkpoints(plan):
             return
         best = best_model(plan)
-        if limit == 1 and best:
-            yield self.finding(
-                "training.save_total_limit",
-                "save_total_limit 1 with load_best_model_at_end: at the end Trainer deletes "
-                "every checkpoint except the best, the latest included",
-                severity=Severity.ERROR,
+        if synced_to_s3(plan):
+            end = (
+                "; and at a clean finish Trainer deletes every checkpoint but the best"
+                if best
+                else ""
             )
-        elif limit == 1:
             yield self.finding(
                 "training.save_total_limit",
-                "save_total_limit 1 keeps a single checkpoint: if the newest save is cut off "
-                "half-written, nothing resumable is left",
+                "save_total_limit 1 with checkpoints synced to S3: rotation deletes the previous "
+                "checkpoint (in S3 too) as soon as the new one is written, while the new one is "
+                "still uploading; a stop in that window leaves S3 with no complete checkpoint "
+                f"to resume from{end}",
             )
-        elif limit == 2 and best:
+        elif best:
             yield self.finding(
                 "training.save_total_limit",
-                "save_total_limit 2 with load_best_model_at_end keeps the best and only one "
-                "recent checkpoint: a half-written newest save leaves only the best to resume",
+                "save_total_limit 1 with load_best_model_at_end: at a clean finish Trainer "
+                "deletes every checkpoint except the best, the latest included, so the run "
+                "cannot be continued from its last step",
+                severity=Severity.INFO,
             )
 
 
@@ -404,7 +429,10 @@ class NoSigtermSave(Rule):
     What it does:
     Warns when a SageMaker or spot job does not save on SIGTERM (`enable_jit_checkpoint`, added
     in transformers 5.0, is false). `trainjob run` installs its own SIGTERM save, so jobs
-    launched through it are covered either way.
+    launched through it are covered either way. Silent on a launch whose entry point is a
+    shell command (`entry_point="train.sh"`): the code that trains is not seen, and the advice
+    is Trainer's. Like every *progress* rule it is silent on a demo (a MaxRuntime of an hour or
+    less, for one).
 
     Why is this bad?
     SageMaker sends SIGTERM at MaxRuntime and on StopTrainingJob, and kills the container 120 s
@@ -448,6 +476,8 @@ class NoSigtermSave(Rule):
             return
         if bool(training_value(plan, "enable_jit_checkpoint", False)):
             return
+        if getattr(plan.loaded, "entry_command", None):
+            return  # a shell entry point (NVIDIA's BERT train.sh): no Trainer seen to advise
         from .arguments import fields_for
 
         version, fields = fields_for(plan)
@@ -472,7 +502,9 @@ class ResumeFromNowhere(Rule):
     """
     What it does:
     Checks `training.resume_from_checkpoint` when it is a path: on SageMaker it must be under
-    `compute.checkpoint_local_path` (the only place restored from S3); locally it must exist.
+    `compute.checkpoint_local_path` (restored from S3 at each start) or an input channel
+    (`/opt/ml/input/data/<channel>`, downloaded or mounted at each start: the SMP v2 examples
+    resume from an FSx channel); locally it must exist.
 
     Why is this bad?
     Trainer ignores the TrainingArguments field itself; scripts pass it to `train()`. A path
@@ -502,13 +534,18 @@ class ResumeFromNowhere(Rule):
     References:
     - transformers training_args.py (resume_from_checkpoint is not used by Trainer directly)
     - https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints-resume.html
+    - https://docs.aws.amazon.com/sagemaker/latest/dg/model-access-training-data.html (input
+      channels under /opt/ml/input/data/<channel>, File mode copies them in before training)
     """
 
     id = "PF208"
     name = "resume-from-nowhere"
     severity = Severity.WARNING
     title = "resume_from_checkpoint points where no checkpoint will be"
-    fix = "Point resume_from_checkpoint inside the synced checkpoint directory, or remove it."
+    fix = (
+        "Point resume_from_checkpoint inside the synced checkpoint directory (or an input "
+        "channel holding the checkpoint), or remove it."
+    )
     source_url = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints-resume.html"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
@@ -518,6 +555,8 @@ class ResumeFromNowhere(Rule):
         compute = plan.spec.compute
         if on_sagemaker(plan):
             local = compute.checkpoint_local_path if compute else "/opt/ml/checkpoints"
+            if is_under(value, INPUT_CHANNELS):
+                return  # an input channel: downloaded (or mounted) again at every start
             if not is_under(value, local):
                 yield self.finding(
                     "training.resume_from_checkpoint",

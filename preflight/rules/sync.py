@@ -107,6 +107,25 @@ def launch_code_seen(plan: Plan) -> bool:
     return any(k.startswith("compute.") and k != "compute.provider" for k in stated)
 
 
+def synced_to_s3(plan: Plan) -> bool:
+    """Whether SageMaker copies Trainer's checkpoints to S3 while the job runs.
+
+    That takes ``output_dir`` inside ``checkpoint_local_path`` and a ``checkpoint_s3_uri``
+    (docs.aws.amazon.com/sagemaker/latest/dg/model-checkpoints.html). A training script seen
+    without its launch code that writes into ``/opt/ml/checkpoints`` counts as synced: that
+    directory exists for the sync.
+    """
+    if not on_sagemaker(plan):
+        return False
+    compute = plan.spec.compute
+    local = compute.checkpoint_local_path if compute is not None else "/opt/ml/checkpoints"
+    if not is_under(output_dir(plan), local or "/opt/ml/checkpoints"):
+        return False
+    if compute is None or not launch_code_seen(plan):
+        return True
+    return bool(compute.checkpoint_s3_uri) or unresolved(plan, "compute.checkpoint_s3_uri")
+
+
 def cutoff_reason(plan: Plan) -> str | None:
     """Why the job can be stopped before it finishes (spot, MaxRuntime), or None for local."""
     if not on_sagemaker(plan):
