@@ -109,7 +109,7 @@ def main() -> None:
         f"{summary['within_1_percent']}/{summary['configs']}, within 3%: "
         f"{summary['within_3_percent']}/{summary['configs']}. The last {len(LONG)} rows are "
         "issue 15's matrix (8k-16k tokens, eager/sdpa/FA2, fp32 master + AMP + checkpointing, "
-        "foreach and fused AdamW, Gemma 2); MoE and Gemma 3 wait for their architectures.",
+        "foreach and fused AdamW, Gemma 2, Mixtral and Qwen3-MoE, Gemma 3 incl. the multimodal 12B).",
         "",
         "| id | model | setup | traced GiB | analytic GiB | error | peak phase |",
         "|---|---|---|---:|---:|---:|---|",

@@ -377,6 +377,51 @@ LONG: list[tuple[str, str, dict[str, Any]]] = [
         "gemma-2-9b",
         dict(seq_len=4096, weight_dtype="bfloat16", lora=QV, gradient_checkpointing=True),
     ),
+    # MoE (all experts' weights, the routed experts' activations) and Gemma 3, from the
+    # meta-device inventory.
+    (
+        "mixtral-8x7b-qv-ckpt-1k",
+        "mistralai/Mixtral-8x7B-Instruct-v0.1",
+        dict(seq_len=1024, weight_dtype="bfloat16", lora=QV, gradient_checkpointing=True),
+    ),
+    ("mixtral-8x7b-full-512", "mistralai/Mixtral-8x7B-Instruct-v0.1", dict(seq_len=512)),
+    (
+        "qwen3-30b-a3b-qv-ckpt-1k",
+        "Qwen/Qwen3-30B-A3B",
+        dict(seq_len=1024, weight_dtype="bfloat16", lora=QV, gradient_checkpointing=True),
+    ),
+    (
+        # peft adapts the fused experts with a ParamWrapper, which refuses lora_dropout != 0
+        "qwen3-30b-a3b-alllinear-ckpt-2k",
+        "Qwen/Qwen3-30B-A3B",
+        dict(
+            seq_len=2048,
+            weight_dtype="bfloat16",
+            lora=LoraSetup(r=16, target_modules=("all-linear",), dropout=0.0),
+            gradient_checkpointing=True,
+        ),
+    ),
+    (
+        "gemma3-1b-qv-ckpt-2k",
+        "google/gemma-3-1b-it",
+        dict(seq_len=2048, weight_dtype="bfloat16", lora=QV, gradient_checkpointing=True),
+    ),
+    (
+        "gemma3-1b-eager-8k",
+        "google/gemma-3-1b-it",
+        dict(
+            seq_len=8192,
+            weight_dtype="bfloat16",
+            lora=QV,
+            gradient_checkpointing=True,
+            attn_implementation="eager",
+        ),
+    ),
+    (
+        "gemma3-12b-it-alllinear-ckpt-4k",
+        "google/gemma-3-12b-it",
+        dict(seq_len=4096, weight_dtype="bfloat16", lora=ALL, gradient_checkpointing=True),
+    ),
 ]
 
 
