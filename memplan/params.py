@@ -222,6 +222,22 @@ def _inventory_targets(
     return chosen, params
 
 
+def parameter_targets(arch: Architecture, targets: tuple[str, ...]) -> list[str]:
+    """The MoE parameters (not modules) peft's LoRA adapts directly for ``targets``.
+
+    peft wraps these in ``lora.ParamWrapper``, which refuses ``lora_dropout != 0``, ``lora_bias``
+    and ``fan_in_fan_out`` (peft tuners/lora/layer.py); empty for dense models and for models
+    memplan only knows by a hand-written layout.
+    """
+    if arch.inventory is None:
+        return []
+    try:
+        _modules, params = _inventory_targets(arch, targets)
+    except ValueError:
+        return []  # a bad target list is another rule's finding
+    return list(dict.fromkeys(f"{p.module.name}" for p in params))
+
+
 def resolve_lora_targets(arch: Architecture, targets: tuple[str, ...]) -> tuple[str, ...]:
     """The linear-layer names ``targets`` select; raises ValueError naming targets that match none.
 

@@ -482,3 +482,75 @@ class LoraTargetNotInModel(Rule):
             f"{', '.join(hints)} matches no module of {spec.model.name}: {effect}",
             fix=f"Use {arch.name}'s module names: {', '.join(names)} (or all-linear).",
         )
+
+
+class LoraDropoutOnMoeExperts(Rule):
+    """
+    What it does:
+    Flags a `lora.dropout` other than 0 when the LoRA targets include MoE expert or router
+    weights that peft adapts as parameters (Mixtral, Qwen-MoE and the families peft converts
+    under transformers 5; `all-linear` includes them).
+
+    Why is this bad?
+    transformers 5 stores each MoE layer's experts as fused tensors, not as one `nn.Linear` per
+    expert; peft adapts them with `lora.ParamWrapper`, which cannot put dropout in front of the
+    adapter and raises "lora.ParamWrapper does not work with lora_dropout != 0." in
+    `get_peft_model`: the job fails at start, after the instance, the image and the model
+    download were paid for. (Seen while tracing Qwen3-30B-A3B with all-linear targets.)
+
+    Example:
+    ```yaml
+    model:
+      name: Qwen/Qwen3-30B-A3B
+    lora:
+      dropout: 0.05
+      target_modules: [all-linear]
+    ```
+
+    Use instead:
+    ```yaml
+    model:
+      name: Qwen/Qwen3-30B-A3B
+    lora:
+      dropout: 0.0
+      target_modules: [all-linear]
+    ```
+
+    References:
+    - peft tuners/lora/layer.py (ParamWrapper.__init__: lora_dropout, fan_in_fan_out, lora_bias)
+    - peft utils/transformers_weight_conversion.py (MoE target conversion)
+    """
+
+    id = "PF507"
+    name = "lora-dropout-on-moe-experts"
+    severity = Severity.ERROR
+    title = "LoRA dropout on MoE expert weights: peft refuses it at start"
+    fix = "Set lora.dropout: 0, or leave the experts and router out of lora.target_modules."
+    source_url = "https://github.com/huggingface/peft/blob/main/src/peft/tuners/lora/layer.py"
+
+    def applies(self, plan: Plan) -> bool:
+        lora = plan.spec.lora
+        return lora is not None and plan.spec.model is not None and bool(lora.dropout)
+
+    def check(self, plan: Plan) -> Iterator[Finding]:
+        import memplan
+        from memplan.params import parameter_targets
+
+        spec = plan.spec
+        if spec.lora is None or spec.model is None or not spec.lora.dropout:
+            return
+        targets = tuple(t for t in spec.lora.target_modules if isinstance(t, str))
+        try:
+            arch = memplan.load_architecture(plan.loaded.model_target() or spec.model.name)
+        except (ValueError, OSError):
+            return
+        params = parameter_targets(arch, targets)
+        if not params:
+            return
+        where = ", ".join(p.removeprefix("model.layers.{i}.") for p in params)
+        yield self.finding(
+            "lora.dropout",
+            f"lora.dropout {spec.lora.dropout} with targets that adapt {arch.name}'s {where} as "
+            "parameters: peft raises 'lora.ParamWrapper does not work with lora_dropout != 0' "
+            "in get_peft_model",
+        )
