@@ -103,5 +103,23 @@ def spec_argument(func: Any) -> Any:
     return click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))(func)
 
 
+def canary_options(func: Any) -> Any:
+    """``--canary-steps`` / ``--canary-minutes``: the early checkpoint run and exec both force."""
+    func = click.option(
+        "--canary-minutes",
+        type=click.FloatRange(min=0),
+        default=30.0,
+        show_default=True,
+        help="... or after this many minutes, whichever comes first (0: off).",
+    )(func)
+    return click.option(
+        "--canary-steps",
+        type=click.IntRange(min=0),
+        default=50,
+        show_default=True,
+        help="Force an early checkpoint after this many steps (0: off).",
+    )(func)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

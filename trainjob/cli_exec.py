@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from .cli import canary_options
+
 
 def split_spec(words: list[str]) -> tuple[list[str], Path | None]:
     """(the command, SPEC or None). click has already eaten a leading ``--``; a ``--`` after the
@@ -37,20 +39,7 @@ def split_spec(words: list[str]) -> tuple[list[str], Path | None]:
     type=click.Path(path_type=Path, file_okay=False),
     help="Checkpoint dir for every Trainer (default: each Trainer's own output_dir).",
 )
-@click.option(
-    "--canary-steps",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="Force an early checkpoint after this many steps (0: off).",
-)
-@click.option(
-    "--canary-minutes",
-    type=click.FloatRange(min=0),
-    default=30.0,
-    show_default=True,
-    help="... or after this many minutes, whichever comes first (0: off).",
-)
+@canary_options
 @click.option(
     "--grace-seconds",
     type=click.FloatRange(min=0),

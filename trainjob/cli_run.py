@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .cli import spec_argument
+from .cli import canary_options, spec_argument
 
 
 @click.command("run")
@@ -37,20 +37,7 @@ from .cli import spec_argument
     is_flag=True,
     help="Resume even if batch size, max steps or data differ from the checkpoint's.",
 )
-@click.option(
-    "--canary-steps",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="Force an early checkpoint after this many steps (0: off).",
-)
-@click.option(
-    "--canary-minutes",
-    type=click.FloatRange(min=0),
-    default=30.0,
-    show_default=True,
-    help="... or after this many minutes, whichever comes first (0: off).",
-)
+@canary_options
 @click.option("--threads", type=click.IntRange(min=1), help="torch CPU threads.")
 @click.option(
     "--sagemaker/--no-sagemaker",
