@@ -129,36 +129,5 @@ def fetch_on_demand_prices(
     Types the API has no row for are left out (the bundled figure then stands).  Raises
     :class:`LivePriceError` on credential or API errors, with the AWS message.
     """
-    cli = client if client is not None else make_client()
-    try:
-        from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
-            BotoCoreError,
-            ClientError,
-        )
-    except ImportError as exc:  # pragma: no cover
-        raise LivePriceError("--live-prices needs boto3/botocore") from exc
-    out: dict[str, float] = {}
-    for name in instances:
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "ServiceCode": SERVICE_CODE,
-                "Filters": _filters(name, region),
-                "FormatVersion": "aws_v1",
-                "MaxResults": 100,
-            }
-            if token:
-                kwargs["NextToken"] = token
-            try:
-                resp = cli.get_products(**kwargs)
-            except (BotoCoreError, ClientError) as exc:
-                raise LivePriceError(f"AWS Price List API: {exc}") from exc
-            for item in resp.get("PriceList", []):
-                usd = parse_on_demand_usd(item)
-                if usd is not None:
-                    # Several SKUs can match; keep the lowest Training rate.
-                    out[name] = min(usd, out.get(name, usd))
-            token = resp.get("NextToken")
-            if not token:
-                break
-    return out
+    dated = fetch_dated_prices(instances, region, client, service=SERVICE_CODE)
+    return {name: usd for name, (usd, _date) in dated.items()}
