@@ -68,9 +68,19 @@ def logged() -> Iterator[list[str]]:
 
 
 def send(sig: int) -> None:
-    """A real signal to this process; Python runs its handler before the next bytecode."""
-    os.kill(os.getpid(), sig)
-    time.sleep(0.001)
+    """A real signal to this process; Python runs its handler before the next bytecode. A
+    KeyboardInterrupt where none is due fails the test instead of stopping the whole session."""
+    try:
+        os.kill(os.getpid(), sig)
+        time.sleep(0.001)
+    except KeyboardInterrupt:
+        pytest.fail(f"signal {sig} raised KeyboardInterrupt")
+
+
+def send_expecting_interrupt(sig: int) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), sig)
+        time.sleep(0.001)
 
 
 def in_thread(fn: Any) -> None:
@@ -100,6 +110,11 @@ def test_early_stop_takes_sigterm_and_gives_it_back(
     send(signal.SIGTERM)
     assert caught[signal.SIGTERM].got == [signal.SIGTERM]
     assert signal.getsignal(signal.SIGINT) is caught[signal.SIGINT]  # Ctrl-C is not its business
+
+
+def test_early_stop_never_installed_restores_nothing(caught: dict[int, Caught]) -> None:
+    EarlyStop().uninstall()
+    assert signal.getsignal(signal.SIGTERM) is caught[signal.SIGTERM]
 
 
 def test_early_stop_outside_the_main_thread_installs_nothing(caught: dict[int, Caught]) -> None:
@@ -249,8 +264,7 @@ def test_a_second_ctrl_c_interrupts_at_once(guard: Any, logged: list[str]) -> No
         assert saver.requested and saver.signal_name == "SIGINT"
         send(signal.SIGTERM)  # SIGTERM after Ctrl-C: still the one stop, named by the first
         assert saver.signal_name == "SIGINT"
-        with pytest.raises(KeyboardInterrupt):
-            send(signal.SIGINT)
+        send_expecting_interrupt(signal.SIGINT)
     finally:
         saver.uninstall()
     assert logged == [
@@ -263,8 +277,7 @@ def test_ctrl_c_after_sigterm_interrupts(guard: Any) -> None:
     saver.install()
     try:
         send(signal.SIGTERM)
-        with pytest.raises(KeyboardInterrupt):
-            send(signal.SIGINT)
+        send_expecting_interrupt(signal.SIGINT)
     finally:
         saver.uninstall()
     assert saver.signal_name == "SIGTERM"
