@@ -11,6 +11,7 @@ one-time torch import.
 from __future__ import annotations
 
 import json
+import locale
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,6 +156,20 @@ def test_bytes_changed_since_the_save_fail_the_deep_check(tmp_path: Path) -> Non
     assert entry["detail"] == (
         f"{moved}: adapter_config.json sha256 differs from the manifest (bytes changed since "
         "the save)"
+    )
+
+
+def test_a_checkpoint_without_rng_state_is_moved_aside_by_the_deep_check(tmp_path: Path) -> None:
+    # the structural check passes it; the resume would not repeat the run (dropout RNG)
+    out = tmp_path / "out"
+    older = trainer_checkpoint(out, 5)
+    (trainer_checkpoint(out, 10) / "rng_state.pth").unlink()
+    manifest = Manifest(out)
+    point = choose_resume_point(context(tmp_path), out, manifest)
+    assert point.checkpoint is not None and point.checkpoint.path == older
+    (moved,) = quarantined_dirs(out)
+    assert (manifest.entry("checkpoint-10") or {})["detail"] == (
+        f"{moved}: rng_state.pth missing (the resume would not be exact)"
     )
 
 
@@ -411,3 +426,33 @@ def test_a_state_without_max_steps_is_never_finished(tmp_path: Path) -> None:
     assert finished(at_step(tmp_path, 5), None, False) is False
     assert finished(at_step(tmp_path, 5, max_steps=None), None, False) is False
     assert finished(at_step(tmp_path, 5, max_steps=0), -1, False) is False
+
+
+# -- the JSON files are UTF-8 whatever the locale ----------------------------------------------
+
+
+@pytest.fixture
+def ascii_locale() -> Iterator[None]:
+    """LC_CTYPE=C without UTF-8 mode: what ``open()`` without an encoding would decode with."""
+    before = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_CTYPE, before)
+
+
+def test_non_ascii_paths_in_a_checkpoint_are_read_under_any_locale(
+    tmp_path: Path, ascii_locale: None
+) -> None:
+    folder = tmp_path / "checkpoint-8"
+    folder.mkdir()
+    config = {"r": 8, "base_model_name_or_path": "/données/mistral"}
+    (folder / "adapter_config.json").write_bytes(json.dumps(config, ensure_ascii=False).encode())
+    state = {"global_step": 8, "max_steps": 8, "best_model_checkpoint": "/données/checkpoint-4"}
+    (folder / "trainer_state.json").write_bytes(json.dumps(state, ensure_ascii=False).encode())
+    assert adapter_plan(folder) == {"lora_r": 8}
+    check = CheckpointCheck(path=folder, step=8)
+    assert finished(check, None, False) is True
+    plan = {**PLAN, "max_steps": 8, "lora_r": 8}
+    assert check_resume(check, Manifest(tmp_path), plan, allow_mismatch=False) is False

@@ -43,9 +43,10 @@ class Lines(logging.Handler):
         self.lines.append(f"{record.levelname} {record.getMessage()}")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def caught() -> Iterator[dict[int, Caught]]:
-    """SIGTERM and SIGINT go to recording handlers for the test; the originals come back after."""
+    """SIGTERM and SIGINT go to recording handlers in every test (a handler that failed to take
+    over must not let a signal end pytest); the originals come back after."""
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     mine = {s: Caught() for s in before}
     for s, handler in mine.items():
