@@ -256,5 +256,6 @@ class ProgressCallback(TrainerCallback):
 
 
 class SignalSave(SignalSaveMixin, TrainerCallback):
-    """Save on SIGTERM (and Ctrl-C) at the next step boundary, then stop: ``signals.SignalSaveMixin``
-    (where the logic and its reasons live, free of transformers) as a Trainer callback."""
+    """Save on SIGTERM (and Ctrl-C) at the next step boundary, then stop: the logic of
+    ``signals.SignalSaveMixin`` (where it and its reasons live, free of transformers) as a
+    Trainer callback."""
