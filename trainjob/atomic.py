@@ -52,7 +52,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode())  # str.encode is UTF-8 whatever the locale
 
 
 def atomic_write_json(path: Path, data: Any, **kwargs: Any) -> None:
@@ -80,6 +80,8 @@ def publish_folder(staging: Path, target: Path) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(file, dest)
     fsync_dir(target)
+    # Every file is published by now; a staging folder that cannot be removed is replaced by the
+    # next staging_for, so a failure here must not read as a failed publish.
     shutil.rmtree(staging, ignore_errors=True)
 
 
