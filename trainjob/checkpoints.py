@@ -70,7 +70,8 @@ class CheckpointCheck:
     def reason_slug(self) -> str:
         """A short folder-name-safe reason, for the quarantine name."""
         words = re.findall(r"[a-z0-9]+", self.problems[0].lower()) if self.problems else []
-        return "-".join(words)[:40].rstrip("-") or "invalid"
+        # words are never empty, so a cut leaves at most one dangling dash
+        return "-".join(words)[:40].removesuffix("-") or "invalid"
 
 
 def checkpoint_step(path: Path) -> int | None:
@@ -210,15 +211,18 @@ def safetensors_problem(path: Path) -> str | None:
         return f"unreadable ({_short(exc)})"
     if not isinstance(header, dict):
         return "header is not a mapping"
-    tensors = sorted(
-        (_span(info), name, info) for name, info in header.items() if name != "__metadata__"
-    )
+    tensors = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        span = _span(info)
+        if span is None:
+            return f"tensor {name!r} has no valid dtype, shape and data_offsets"
+        tensors.append((span, name, info))
     if not tensors:
         return "holds no tensors"
     end = 0
-    for (begin, stop), name, info in tensors:
-        if begin < 0:
-            return f"tensor {name!r} has no valid dtype, shape and data_offsets"
+    for (begin, stop), name, info in sorted(tensors):
         if begin != end:
             return f"tensor {name!r} starts at byte {begin}, not {end} (a gap or an overlap)"
         if stop < begin:
@@ -241,9 +245,8 @@ def safetensors_problem(path: Path) -> str | None:
     return None
 
 
-def _span(info: object) -> tuple[int, int]:
-    """A tensor's ``data_offsets`` as (begin, end); (-1, -1) when the entry is malformed (sorts
-    first, so it is the problem reported)."""
+def _span(info: object) -> tuple[int, int] | None:
+    """A tensor's ``data_offsets`` as (begin, end); None when the entry is malformed."""
     if (
         isinstance(info, dict)
         and isinstance(info.get("dtype"), str)
@@ -252,7 +255,7 @@ def _span(info: object) -> tuple[int, int]:
         offsets = info.get("data_offsets")
         if isinstance(offsets, list) and len(offsets) == 2 and _is_dims(offsets):
             return offsets[0], offsets[1]
-    return -1, -1
+    return None
 
 
 def _is_dims(value: object) -> bool:

@@ -18,17 +18,11 @@ from typing import Any
 MANIFEST_NAME = "trainjob-manifest.json"
 
 
-# Read size for hashing: only memory and speed depend on it, never the digest.
-_CHUNK = 1 << 20
-
-
 def sha256_file(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+    """sha256 of a file, read in chunks (``hashlib.file_digest``): a 70 GB checkpoint is never
+    held in memory."""
     with path.open("rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, hashlib.sha256).hexdigest()
 
 
 def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
@@ -51,17 +45,14 @@ class Manifest:
         # Where a damaged manifest found at start was moved, if one was.
         self.damaged: Path | None = None
         if self.path.is_file():
-            try:
-                loaded = json.loads(self.path.read_bytes())
-            except (OSError, ValueError):
-                loaded = None
-            if isinstance(loaded, dict) and isinstance(loaded.get("checkpoints"), dict):
-                self.data = loaded
-                self.data.setdefault("events", [])
-            else:
+            loaded = _read_manifest(self.path)
+            if loaded is None:
                 # A damaged manifest (torn, or JSON of another shape) is kept aside, never
                 # overwritten by the next save.
                 self.damaged = _keep_aside(self.path)
+            else:
+                loaded.setdefault("events", [])
+                self.data = loaded
 
     @property
     def checkpoints(self) -> dict[str, dict[str, Any]]:
@@ -101,6 +92,17 @@ class Manifest:
         from .atomic import atomic_write_json
 
         atomic_write_json(self.path, self.data, indent=1, sort_keys=True)
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest's content, or None when it does not parse or is not a manifest's shape."""
+    try:
+        loaded = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if isinstance(loaded, dict) and isinstance(loaded.get("checkpoints"), dict):
+        return loaded
+    return None
 
 
 def _keep_aside(path: Path) -> Path:

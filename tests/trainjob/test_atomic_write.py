@@ -42,6 +42,15 @@ def test_a_failed_rename_keeps_the_target_and_removes_the_temporary(tmp_path: Pa
     assert tree(tmp_path) == {"final/kept.bin": b"theirs"}
 
 
+def test_a_write_into_a_missing_folder_raises_its_own_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as raised:
+        atomic_write_bytes(tmp_path / "absent" / "x.json", b"{}")
+    # the error the caller classifies (diskerrors walks the cause chain) is the write's own, not
+    # a second one from cleaning up a temporary file that was never created
+    assert raised.value.__context__ is None
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_text_is_utf8_and_json_takes_the_dump_options(tmp_path: Path) -> None:
     path = tmp_path / "t.txt"
     atomic_write_text(path, "café ✓")
@@ -71,6 +80,8 @@ def _staged(root: Path) -> Path:
     (staging / "adapter_model.safetensors").write_bytes(b"weights")
     (staging / "sub" / "a.json").write_bytes(b"{}")
     (staging / "sub" / "deeper" / "b.txt").write_bytes(b"b")
+    (staging / "new" / "two").mkdir(parents=True)  # two levels with no file above the last
+    (staging / "new" / "two" / "c.bin").write_bytes(b"c")
     return staging
 
 
@@ -93,6 +104,7 @@ def test_publishing_into_a_folder_that_stays_replaces_file_by_file(tmp_path: Pat
     assert tree(target) == {
         "README.md": b"not ours, kept",
         "adapter_model.safetensors": b"weights",
+        "new/two/c.bin": b"c",
         "sub/a.json": b"{}",
         "sub/deeper/b.txt": b"b",
     }

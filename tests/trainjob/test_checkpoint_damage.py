@@ -112,6 +112,9 @@ def test_a_dtype_that_does_not_match_the_bytes_is_named(tmp_path: Path) -> None:
     assert safetensors_problem(path) == "tensor 'b' holds 16 bytes, its BF16 shape [4] needs 8"
     assert library_refuses(path)
     # three dims, one byte wide: U8 [2, 3, 4] is 24 bytes; 23 given
+    # the second tensor: F32 [2, 2] is 16 bytes, it is given bytes 16..24
+    write_raw(path, {"a": tensor("F32", [4], 0, 16), "b": tensor("F32", [2, 2], 16, 24)}, 24)
+    assert safetensors_problem(path) == "tensor 'b' holds 8 bytes, its F32 shape [2, 2] needs 16"
     write_raw(path, {"u": tensor("U8", [2, 3, 4], 0, 23)}, 23)
     assert safetensors_problem(path) == "tensor 'u' holds 23 bytes, its U8 shape [2, 3, 4] needs 24"
 
@@ -196,6 +199,9 @@ def test_the_header_itself_damaged(tmp_path: Path) -> None:
     assert safetensors_problem(path) == "unreadable (" + json_error(torn) + ")"
     write_raw(path, [1, 2], 0)
     assert safetensors_problem(path) == "header is not a mapping"
+    # not a safetensors file at all: the length field reads as 2**64 - 1 (unsigned)
+    path.write_bytes(b"\xff" * 64)
+    assert safetensors_problem(path) == "truncated (header longer than file)"
 
 
 def test_metadata_is_not_a_tensor(tmp_path: Path) -> None:

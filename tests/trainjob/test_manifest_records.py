@@ -173,18 +173,36 @@ def test_a_damaged_manifest_is_kept_aside_under_a_dated_name(tmp_path: Path, tex
     assert m.damaged.read_bytes() == raw  # the save wrote a new file, not over the old one
 
 
-def test_two_damaged_manifests_in_one_second_are_both_kept(tmp_path: Path) -> None:
+def test_damaged_manifests_of_one_second_are_all_kept(tmp_path: Path) -> None:
     now = int(time.time())
-    # the damaged names of this second and the next few are taken already
-    taken = {}
-    for t in range(now - 1, now + 5):
-        for name in (f"{MANIFEST_NAME}.damaged-{t}", f"{MANIFEST_NAME}.damaged-{t}-2"):
-            (tmp_path / name).write_text(name)
-            taken[name] = name
+    # the damaged name of this second (and of the next few, should the clock tick) is taken
+    earlier = [tmp_path / f"{MANIFEST_NAME}.damaged-{t}" for t in range(now, now + 5)]
+    for path in earlier:
+        path.write_text("earlier")
     (tmp_path / MANIFEST_NAME).write_text("{torn")
     moved = Manifest(tmp_path).damaged
-    assert moved is not None
-    match = re.fullmatch(re.escape(MANIFEST_NAME) + r"\.damaged-(\d+)-3", moved.name)
-    assert match and now - 1 <= int(match.group(1)) < now + 5, moved.name
-    assert moved.read_text() == "{torn"
-    assert all((tmp_path / name).read_text() == body for name, body in taken.items())
+    assert moved is not None and moved.read_text() == "{torn"
+    match = re.fullmatch(re.escape(MANIFEST_NAME) + r"\.damaged-(\d+)-2", moved.name)
+    assert match and now <= int(match.group(1)) < now + 5, moved.name
+    assert all(path.read_text() == "earlier" for path in earlier)
+
+
+def test_stamps_are_utc_on_a_machine_in_another_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "XYZ+05")  # five hours behind UTC, no daylight saving
+    time.tzset()
+    try:
+        assert time.localtime().tm_hour != time.gmtime().tm_hour
+        folder = tmp_path / "checkpoint-1"
+        folder.mkdir()
+        m = Manifest(tmp_path)
+        before = time.time()
+        entry = m.record(folder, step=1, kind="periodic", plan={})
+        m.event("x")
+        after = time.time()
+        assert_utc_stamp(entry["recorded_at"], before, after)
+        assert_utc_stamp(m.data["events"][0]["at"], before, after)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
