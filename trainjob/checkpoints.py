@@ -209,6 +209,13 @@ def safetensors_problem(path: Path) -> str | None:
             header = json.loads(fh.read(header_len))
     except (OSError, ValueError) as exc:
         return f"unreadable ({_short(exc)})"
+    return safetensors_header_problem(header, header_len, size)
+
+
+def safetensors_header_problem(header: object, header_len: int, size: int) -> str | None:
+    """What is wrong with a parsed safetensors ``header`` of ``header_len`` bytes in a file of
+    ``size`` bytes, or None. Pure, so a reader that only has the header and the size (a ranged
+    S3 read) can make the same checks."""
     if not isinstance(header, dict):
         return "header is not a mapping"
     tensors = []

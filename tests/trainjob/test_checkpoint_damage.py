@@ -29,6 +29,7 @@ from trainjob.checkpoints import (
     human_bytes,
     list_checkpoints,
     quarantine,
+    safetensors_header_problem,
     safetensors_problem,
     validate_checkpoint,
 )
@@ -226,6 +227,16 @@ def test_truncated_or_overlong_data(tmp_path: Path) -> None:
         == f"5 bytes past the last tensor ({full + 5} bytes, header promises {full})"
     )
     assert library_refuses(path)
+
+
+def test_the_header_check_alone_needs_only_the_header_and_the_size() -> None:
+    # what a ranged S3 read has: the parsed header, its length and the object's size
+    header = {"__metadata__": {"format": "pt"}, "a": tensor("F32", [4], 0, 16)}
+    assert safetensors_header_problem(header, 100, 8 + 100 + 16) is None
+    assert safetensors_header_problem(header, 100, 8 + 100 + 15) == (
+        "truncated (123 bytes, header promises 124)"
+    )
+    assert safetensors_header_problem([], 2, 10) == "header is not a mapping"
 
 
 def test_a_folder_named_like_a_file_is_unreadable(tmp_path: Path) -> None:
