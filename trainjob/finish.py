@@ -48,16 +48,15 @@ def finish(
             if target is None:
                 continue
             try:
-
-                def write(staging: Path) -> None:
-                    # every rank calls save_model (FSDP/DeepSpeed gather); it writes on rank 0
-                    trainer.save_model(str(staging))
-                    if is_main:
-                        tokenizer.save_pretrained(str(staging))
-
                 if not is_main:
+                    # every rank calls save_model (FSDP/DeepSpeed gather); it writes on rank 0
                     trainer.save_model(str(target / STAGING))
                     continue
+
+                def write(staging: Path) -> None:
+                    trainer.save_model(str(staging))
+                    tokenizer.save_pretrained(str(staging))
+
                 write_final_dir(target, write, step=state.global_step, outcome=outcome)
                 log.info(
                     "final %s and tokenizer saved to %s (step %d)",
@@ -259,9 +258,13 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _versions() -> dict[str, str | None]:
+# the distributions whose versions decide whether a rerun reproduces this attempt
+RECORDED_DISTS = ("preflight-toolkit", "torch", "transformers", "peft", "accelerate", "tokenizers")
+
+
+def _versions(dists: tuple[str, ...] = RECORDED_DISTS) -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for dist in ("preflight-toolkit", "torch", "transformers", "peft", "accelerate", "tokenizers"):
+    for dist in dists:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
