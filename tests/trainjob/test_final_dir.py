@@ -76,6 +76,8 @@ def test_write_final_dir_reuses_an_existing_folder_and_drops_a_killed_staging(
     (target / ".trainjob-staging").mkdir(parents=True)
     (target / ".trainjob-staging" / "half.bin").write_bytes(b"from a killed attempt")
     (target / f".x{'.trainjob-tmp'}").write_bytes(b"a temporary sibling")
+    (target / "code").mkdir()  # a folder the platform put there: neither hashed nor touched
+    (target / "code" / "train.py").write_text("print()")
     write_final_dir(target, two_files, step=3, outcome="completed")
     assert not (target / "half.bin").exists()
     files = marker(target)["files"]
@@ -84,6 +86,7 @@ def test_write_final_dir_reuses_an_existing_folder_and_drops_a_killed_staging(
         "tokenizer.json": sha(target / "tokenizer.json"),
     }  # neither the marker itself nor a temporary file is listed
     assert final_is_complete(target, 3)
+    assert (target / "code" / "train.py").read_text() == "print()"
 
 
 def test_final_is_complete_only_for_the_same_step_and_unchanged_files(tmp_path: Path) -> None:
@@ -184,13 +187,27 @@ def test_copy_final_leaves_a_complete_final_dir_of_that_step_alone(
     assert (target / MARKER).read_text() == before
     assert (target / "adapter_model.safetensors").read_bytes() == b"saved by the run itself"
     assert logged == []
-    # a final dir of an older step is rewritten from the checkpoint
-    older = make_checkpoint(tmp_path / "out", 10)
-    copy_final(older, [target])
+    # the folders after a complete one are still looked at
+    backup = tmp_path / "backup"
+    copy_final(ckpt, [target, backup])
+    assert (target / MARKER).read_text() == before
+    assert final_is_complete(backup, 8)
+    # a final dir of another step is rewritten from the checkpoint
+    newer = make_checkpoint(tmp_path / "out", 10)
+    copy_final(newer, [target])
     assert (target / "adapter_model.safetensors").read_bytes() == (
-        older / "adapter_model.safetensors"
+        newer / "adapter_model.safetensors"
     ).read_bytes()
     assert marker(target)["global_step"] == 10
+
+
+def test_copy_final_needs_a_checkpoint_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "final-model"
+    folder.mkdir()
+    with pytest.raises(ValueError) as raised:
+        copy_final(folder, [tmp_path / "model"])
+    assert str(raised.value) == f"{folder} is not a checkpoint-<step> folder"
+    assert not (tmp_path / "model").exists()
 
 
 def test_check_final_dir_refuses_a_folder_trainjob_did_not_write(tmp_path: Path) -> None:

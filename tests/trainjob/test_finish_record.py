@@ -270,6 +270,10 @@ def test_the_record_holds_every_field_of_the_attempt(tmp_path: Path, loaded: Any
     sm = SageMakerEnv(checkpoint_dir=out, model_dir=tmp_path / "m", output_data_dir=tmp_path / "o")
     ctx = RunContext(loaded, RunOptions(sagemaker=sm), gate, None)
     ctx.sigterm_step, ctx.sigterm_save_seconds = 6, 1.5
+    saved = make_checkpoint(out, 6)
+    manifest = Manifest(out)
+    manifest.record(saved, step=6, kind="sigterm", plan={})
+    manifest.save()  # finish() reads the manifest the run kept on disk
     before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     result = run_finish(
         ctx, Trainer(tmp_path, 6), out, (None, None), outcome="failed", resumed_from="checkpoint-4",
@@ -294,7 +298,14 @@ def test_the_record_holds_every_field_of_the_attempt(tmp_path: Path, loaded: Any
         "sigterm_checkpoint": "checkpoint-6",
         "sigterm_save_seconds": 1.5,
         "quarantined": ["quarantine-checkpoint-5-x"],
-        "checkpoints": [],
+        "checkpoints": [
+            {
+                "name": "checkpoint-6",
+                "bytes": sum(f.stat().st_size for f in saved.iterdir()),
+                "status": "valid",
+                "kind": "sigterm",
+            }
+        ],
         "final_model_dir": None,
         "truncation": tokenized().report(),
         "sagemaker": True,
@@ -310,6 +321,7 @@ def test_record_appends_and_keeps_a_damaged_record_aside(tmp_path: Path, loaded:
     ctx = RunContext(loaded, RunOptions(), None, None)
     run_finish(ctx, Trainer(tmp_path, 2), out, (None, None))
     run_finish(ctx, Trainer(tmp_path, 4), out, (None, None))
+    assert list(json.loads((out / "trainjob-run.json").read_text())) == ["attempts"]
     first, second = attempts(out)
     assert (first["global_step"], second["global_step"]) == (2, 4)
     assert first["gate"] == {"skipped": True} and first["sagemaker"] is False
