@@ -35,7 +35,7 @@ STATE_SHAPE: dict[str, tuple[type, ...]] = {
 def state_problems(path: Path) -> list[str]:
     """Why ``trainer_state.json`` could not drive a resume (keys missing or of the wrong type)."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state = json.loads(path.read_bytes())  # Trainer writes it as UTF-8 JSON
     except (OSError, ValueError) as exc:
         return [f"{path.name} does not parse ({str(exc)[:60]})"]
     if not isinstance(state, dict):

@@ -4,6 +4,7 @@ safetensors files, damaged the ways disks and kills damage them, and the exact p
 from __future__ import annotations
 
 import json
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,44 @@ def test_only_weights_only_loads_are_accepted(tmp_path: Path) -> None:
     assert problem.startswith(
         "rng_state.pth does not load (UnpicklingError: Weights only load failed"
     )
+
+
+def test_weights_only_holds_when_the_environment_turns_the_default_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 (set to read old checkpoints) only changes torch.load
+    calls that leave weights_only unset: the check must still refuse arbitrary pickles."""
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    folder = checkpoint(tmp_path)
+    torch.save({"cpu": Fraction(1, 2)}, folder / "rng_state.pth")
+    (problem,) = verify_checkpoint_files(folder)
+    assert problem.startswith(
+        "rng_state.pth does not load (UnpicklingError: Weights only load failed"
+    )
+
+
+def gpu_saved(path: Path) -> None:
+    """Rewrite a torch.save archive as a GPU run writes it: its storages tagged ``cuda:0``."""
+    with zipfile.ZipFile(path) as zin:
+        entries = [(name, zin.read(name)) for name in zin.namelist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zout:
+        for name, data in entries:
+            if name.endswith("/data.pkl"):  # protocol 2: BINUNICODE, 4-byte length
+                assert b"X\x03\x00\x00\x00cpu" in data
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+            zout.writestr(name, data)
+
+
+def test_an_optimizer_saved_on_a_gpu_is_checked_on_the_cpu(tmp_path: Path) -> None:
+    """A checkpoint synced from a GPU job and verified where no GPU is: loaded onto the CPU."""
+    folder = checkpoint(tmp_path)
+    opt = folder / "optimizer.pt"
+    torch.save({"state": {0: {"exp_avg": torch.ones(3)}}, "param_groups": [{"lr": 0.1}]}, opt)
+    gpu_saved(opt)
+    if not torch.cuda.is_available():  # the archive really is a GPU one
+        with pytest.raises(RuntimeError, match="CUDA device"):
+            torch.load(opt, weights_only=True)
+    assert verify_checkpoint_files(folder) == []
 
 
 def test_an_optimizer_state_needs_state_and_param_groups(tmp_path: Path) -> None:
