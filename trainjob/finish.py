@@ -7,7 +7,6 @@ import json
 import logging
 import platform
 import shutil
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from .atomic import TMP_SUFFIX, atomic_write_json, publish_folder
 from .checkpoints import checkpoint_step, folder_bytes, human_bytes, list_checkpoints
 from .diskerrors import disk_problem, first_line
 from .errors import RunRefused
-from .manifest import Manifest, sha256_file
+from .manifest import Manifest, keep_aside, sha256_file
 from .runcontext import FINAL_MARKER, RECORD_NAME, RunContext, RunResult, now_utc
 
 log = logging.getLogger("trainjob")
@@ -128,7 +127,10 @@ def record(ctx: RunContext, result: RunResult, error: BaseException | None) -> N
         try:
             data = json.loads(path.read_bytes())  # trainjob writes it: UTF-8 JSON
         except ValueError:
-            path.rename(path.with_name(f"{RECORD_NAME}.damaged-{int(time.time())}"))
+            data = None
+        if not isinstance(data, dict):  # torn, or JSON of another shape: kept, never lost
+            keep_aside(path)
+            data = {}
     spec_file = Path(ctx.loaded.path)
     data.setdefault("attempts", []).append(
         {

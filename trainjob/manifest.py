@@ -49,7 +49,7 @@ class Manifest:
             if loaded is None:
                 # A damaged manifest (torn, or JSON of another shape) is kept aside, never
                 # overwritten by the next save.
-                self.damaged = _keep_aside(self.path)
+                self.damaged = keep_aside(self.path)
             else:
                 loaded.setdefault("events", [])
                 self.data = loaded
@@ -105,7 +105,7 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def _keep_aside(path: Path) -> Path:
+def keep_aside(path: Path) -> Path:
     """Rename ``path`` to ``<name>.damaged-<unix time>``, with a counter when that name is taken
     (two damaged manifests in one second must not overwrite each other)."""
     base = f"{path.name}.damaged-{int(time.time())}"

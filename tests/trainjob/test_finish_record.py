@@ -342,6 +342,23 @@ def test_record_appends_and_keeps_a_damaged_record_aside(tmp_path: Path, loaded:
     assert data["note"] == "mine" and [a["global_step"] for a in data["attempts"]] == [6]
 
 
+def test_records_of_another_shape_and_two_damaged_in_one_second_are_all_kept(
+    tmp_path: Path, loaded: Any
+) -> None:
+    """JSON that is not an object (a hand-written list) is kept aside like a torn file, and a
+    second damaged record in the same second does not overwrite the first one kept aside."""
+    out = tmp_path / "out"
+    out.mkdir()
+    ctx = RunContext(loaded, RunOptions(), None, None)
+    bodies = ['[{"outcome": "mine"}]', '{"attempts": [{"outc']
+    for step, body in enumerate(bodies, start=1):
+        (out / "trainjob-run.json").write_text(body)
+        run_finish(ctx, Trainer(tmp_path, step), out, (None, None))
+        assert [a["global_step"] for a in attempts(out)] == [step]
+    aside = [p for p in out.iterdir() if p.name.startswith("trainjob-run.json.damaged-")]
+    assert sorted(p.read_text() for p in aside) == sorted(bodies)
+
+
 def test_a_spec_gone_since_the_start_is_recorded_without_a_hash(
     tmp_path: Path, loaded: Any
 ) -> None:
