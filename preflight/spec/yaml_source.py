@@ -82,7 +82,7 @@ def read_text(path: Path, limit: int = MAX_READ_BYTES) -> str:
     if max(size, len(raw)) > limit:
         raise SpecError([SpecIssue(name, None, "", _too_big(size, limit))])
     try:
-        return raw.decode("utf-8")
+        return raw.decode()  # UTF-8
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SpecError(
@@ -134,7 +134,7 @@ def load_yaml(path: Path, text: str | None = None) -> YamlDocument:
     doc = YamlDocument(path, None)
     walk = _Walk(doc.lines)
     try:
-        doc.data = walk.plain(tree, "", 0)
+        doc.data = walk.plain(tree)
     except _TooBig as exc:
         raise SpecError([SpecIssue(str(path), exc.line, exc.key, str(exc))]) from None
     return doc
@@ -157,7 +157,7 @@ def _flow_too_deep(text: str) -> int | None:
         if bracket.group() in ("[", "{"):
             depth += 1
             if depth > MAX_DEPTH:
-                return text.count("\n", 0, bracket.start()) + 1
+                return text[: bracket.start()].count("\n") + 1
         else:
             depth = max(depth - 1, 0)
     return None
@@ -168,8 +168,7 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 
 def _duplicate_message(exc: Exception) -> str:
     """``duplicate key "name"``, without the two values ruamel quotes (one may be a token)."""
-    text = str(getattr(exc, "problem", "")) or str(exc)
-    found = re.search(r'duplicate key "(.*?)" with value', text)  # `.` stops at a line end
+    found = re.search(r'duplicate key "(.*?)" with value', str(exc))  # `.` stops at a line end
     return f'duplicate key "{found.group(1)}"' if found else "duplicate key"
 
 
@@ -205,7 +204,8 @@ class _Walk:
         if depth > MAX_DEPTH:
             raise _TooBig(f"nested deeper than {MAX_DEPTH} levels", key, nearest(self.lines, key))
 
-    def plain(self, node: Any, prefix: str, depth: int) -> Any:
+    def plain(self, node: Any, prefix: str = "", depth: int = 0) -> Any:
+        """Plain data of ``node``, the value at dotted ``prefix``, ``depth`` levels down."""
         from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
         self._tick(prefix, depth)

@@ -176,6 +176,10 @@ def test_an_unknown_instance_is_an_error_only_when_resolving(tmp_path: Path) -> 
         f"job.yaml:4: compute.instance_type: {exc.value}"
     ]
     assert str(exc.value).count("did you mean") == 1
+    # A spec that is already unusable is not resolved (and does not crash trying).
+    assert error_lines(tmp_path, "lora: 1\n", resolve=True) == [
+        "job.yaml:1: lora: must be a mapping of keys, not a number"
+    ]
     loaded = load_spec(spec_file(tmp_path, text), resolve=False)
     assert loaded.spec.compute is not None and loaded.spec.compute.instance_type == "ml.g5.xlarg"
 

@@ -4,6 +4,8 @@ step past it; messages are compared whole."""
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from pathlib import Path
 
@@ -204,14 +206,23 @@ def test_text_over_the_parse_limit_is_refused_unparsed() -> None:
 def test_flow_brackets_past_the_depth_are_refused_before_parsing() -> None:
     deep = "\nb: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n"
     assert refused(deep) == (2, "", "invalid YAML: nested deeper than 100 levels")
+    # The line of the opening bracket that goes too deep, not of the closing ones.
+    across = "\nb: " + "[" * (MAX_DEPTH + 1) + "\n  " + "]" * (MAX_DEPTH + 1) + "\n"
+    assert refused(across) == (2, "", "invalid YAML: nested deeper than 100 levels")
     braces = "\n\nb: " + "[{a: " * 60 + "1" + "}]" * 60 + "\n"  # 120 levels, half of each kind
     assert refused(braces) == (3, "", "invalid YAML: nested deeper than 100 levels")
 
 
 def test_flow_depth_counts_closing_brackets() -> None:
     # 100 siblings `[]` then 100 levels: never deeper than 100, so it parses.
-    siblings = "a: [" + "[], " * 100 + "1]\nb: " + "[" * 99 + "]" * 99 + "\n"
+    siblings = "a: [" + "[], " * 100 + "1]\nb: " + "[" * 100 + "]" * 100 + "\n"
     assert load_yaml(SPEC, siblings).data["a"][-1] == 1
+    # Each `]` closes one level, no more: one level, closed, then 100 more inside it is 101.
+    assert refused("b: [[], " + "[" * 100 + "]" * 100 + "]\n") == (
+        1,
+        "",
+        "invalid YAML: nested deeper than 100 levels",
+    )
     # Stray closers before the nesting do not buy extra depth: 101 levels are still refused.
     assert refused("# ]]]]\nb: " + "[" * 101 + "]" * 101 + "\n") == (
         2,
@@ -296,6 +307,25 @@ def test_read_text_of_a_file_without_a_size_and_of_unreadable_memory() -> None:
     )
     # Reading page 0 of one's own memory fails with EIO: a real OSError from read().
     assert read_refused(Path("/proc/self/mem")) == (None, "", "cannot read: Input/output error")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc/self/fd")
+def test_a_pipe_is_read_no_further_than_the_limit() -> None:
+    # A pipe has no size to stat; read_text takes limit + 1 bytes from it to know it is too big
+    # (rounded up to Python's read buffer), not the whole stream: an endless one would fill the
+    # memory. 60,000 bytes fit in a pipe's 64 KiB without a reader.
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"x" * 60_000)
+        os.close(write_end)
+        assert read_refused(Path(f"/proc/self/fd/{read_end}"), 16) == (
+            None,
+            "",
+            f"is over 16 bytes; files over 16 bytes are not read {TOO_BIG_TAIL}",
+        )
+        assert len(os.read(read_end, 60_000)) >= 60_000 - 17 - io.DEFAULT_BUFFER_SIZE
+    finally:
+        os.close(read_end)
 
 
 def test_read_text_size_edge(tmp_path: Path) -> None:
