@@ -85,9 +85,9 @@ def load_spec(path: str | Path, *, resolve: bool = True) -> LoadedSpec:
     p = Path(path)
     doc = load_yaml(p)
     spec, issues = validate_document(doc)
-    if spec is not None and resolve:
-        issues += _resolution_issues(spec, doc)
-    if spec is None or issues:  # validate_document gives no spec only with its issues
+    if spec is not None and resolve:  # a spec comes only without issues
+        issues = _resolution_issues(spec, doc)
+    if spec is None or issues:
         raise SpecError(issues)
     return LoadedSpec(p, spec, dict(doc.lines))
 
@@ -112,7 +112,7 @@ def validate_document(doc: YamlDocument) -> tuple[JobSpec | None, list[SpecIssue
     parts: dict[str, Any] = {}
     for key, value in data.items():
         if not isinstance(key, str):
-            issue(join_key("", key), f"section names must be text, not {key!r}")
+            issue(str(key), f"section names must be text, not {key!r}")
         elif key not in known:
             issue(
                 key, f"unknown section{did_you_mean(key, known)}; known: {', '.join(sorted(known))}"

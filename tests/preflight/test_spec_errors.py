@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import costmodel
-from preflight.spec import LoadedSpec, SpecError, load_spec
+from preflight.spec import LoadedSpec, SpecError, load_spec, validate_document
 from preflight.spec.errors import SpecIssue
 from preflight.spec.loader import model_target
+from preflight.spec.yaml_source import load_yaml
 
 SECTIONS = "budget, compute, data, ignore, lora, model, name, training"  # DESIGN.md's spec
 HIDDEN = "(<hidden>: it holds a credential)"
@@ -29,6 +30,9 @@ def error_lines(tmp_path: Path, text: str, *, resolve: bool = False) -> list[str
     path = spec_file(tmp_path, text)
     with pytest.raises(SpecError) as info:
         load_spec(path) if resolve else load_spec(path, resolve=False)
+    # The JSON report gives `file` and `key` as text ("" for the whole file), `line` or null.
+    for issue in info.value.issues:
+        assert issue.file == str(path) and isinstance(issue.key, str), issue
     return str(info.value).replace(str(path), "job.yaml").splitlines()
 
 
@@ -164,6 +168,17 @@ def test_cross_field_problems_wait_for_the_sections_to_be_valid(tmp_path: Path) 
     assert error_lines(tmp_path, text) == [
         "job.yaml:5: lora: must be a mapping of keys, not a number"
     ]
+
+
+def test_validate_document_gives_a_spec_or_issues_never_both(tmp_path: Path) -> None:
+    path = spec_file(
+        tmp_path, "compute: {instance_type: ml.g5.xlarge, spot: false, max_wait_hours: 5}\n"
+    )
+    spec, issues = validate_document(load_yaml(path))
+    assert spec is None  # a cross-field problem: the sections were valid, the spec is not
+    assert [(i.line, i.key) for i in issues] == [(1, "compute.max_wait_hours")]
+    spec, issues = validate_document(load_yaml(spec_file(tmp_path, "name: ok\n")))
+    assert spec is not None and spec.name == "ok" and issues == []
 
 
 def test_an_unknown_instance_is_an_error_only_when_resolving(tmp_path: Path) -> None:
