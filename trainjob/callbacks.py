@@ -26,6 +26,7 @@ from .checkpoints import folder_bytes, human_bytes, list_checkpoints, validate_c
 from .errors import RunFailed
 from .manifest import Manifest
 from .progress import ProgressState, Renderer
+from .signals import SignalSaveMixin
 
 log = logging.getLogger("trainjob")
 
@@ -254,99 +255,7 @@ class ProgressCallback(TrainerCallback):
         self.renderer.stop()
 
 
-class SignalSave(TrainerCallback):
-    """Save on SIGTERM (and Ctrl-C) at the next step boundary, then stop.
-
-    transformers' ``enable_jit_checkpoint`` saves in ``on_pre_optimizer_step`` of the step in
-    progress, after its forward pass drew dropout RNG, so the checkpoint's RNG state is one draw
-    ahead of its weights and a resume from it is not the run it interrupted. Here the signal only
-    sets a flag; ``on_step_end`` (after the optimizer step, before Trainer's own save) asks for an
-    ordinary checkpoint of that step (``control.should_save``) and the stop, so the save is
-    exactly a periodic one: the guard validates it as ``sigterm`` and a resume repeats the
-    uninterrupted run bit for bit. If ``checkpoint-<step>`` already exists and is valid, nothing
-    is re-saved. ``seconds`` is the grace window used: signal to validated checkpoint.
-
-    A second Ctrl-C raises KeyboardInterrupt (the user insists); a second SIGTERM is ignored.
-    """
-
-    def __init__(
-        self, guard: CheckpointGuard, *, already: Callable[[], bool] | None = None
-    ) -> None:
-        self.guard = guard
-        self.requested = False
-        self.signal_name: str | None = None
-        self.saved_step: int | None = None
-        self.seconds: float | None = None
-        self._at = 0.0
-        self._already = already
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        """Take over SIGTERM and SIGINT (main thread only); restored by ``uninstall``."""
-        import signal
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
-                self._previous[sig] = signal.signal(sig, self._handler)
-            except ValueError:  # not the main thread
-                return
-        if self._already is not None and self._already():
-            self.request("SIGTERM")
-
-    def uninstall(self) -> None:
-        import signal
-
-        for sig, previous in self._previous.items():
-            if previous is not None:
-                signal.signal(sig, previous)
-        self._previous.clear()
-
-    def request(self, name: str) -> None:
-        if not self.requested:
-            self.requested = True
-            self.signal_name = name
-            self._at = time.monotonic()
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        import signal
-
-        if signum == signal.SIGINT and self.requested:
-            raise KeyboardInterrupt
-        name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
-        if not self.requested:
-            log.warning(
-                "%s received: saving a checkpoint at the end of this step, then stopping", name
-            )
-        self.request(name)
-
-    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if not self.requested or self.saved_step is not None:
-            return
-        step = state.global_step
-        control.should_training_stop = True
-        self.saved_step = step
-        folder = self.guard.output_dir / f"checkpoint-{step}"
-        if (
-            folder.is_dir()
-            and validate_checkpoint(folder, require_optimizer=self.guard.require_optimizer).valid
-        ):
-            control.should_save = False
-            self.seconds = time.monotonic() - self._at
-            log.info("%s: %s already saved and valid; stopping", self.signal_name, folder.name)
-            return
-        control.should_save = True
-        self.guard._next_kind = "sigterm"
-        log.info("%s: saving %s before the grace period ends", self.signal_name, folder.name)
-
-    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        # Runs after CheckpointGuard.on_save (it is added later), so the save is validated here.
-        if self.requested and self.saved_step == state.global_step and self.seconds is None:
-            self.seconds = time.monotonic() - self._at
-            log.info(
-                "%s save took %.2f s from signal to validated checkpoint (SageMaker allows 120 s)",
-                self.signal_name,
-                self.seconds,
-            )
-
-    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.uninstall()
+class SignalSave(SignalSaveMixin, TrainerCallback):
+    """Save on SIGTERM (and Ctrl-C) at the next step boundary, then stop: the logic of
+    ``signals.SignalSaveMixin`` (where it and its reasons live, free of transformers) as a
+    Trainer callback."""

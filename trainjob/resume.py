@@ -84,7 +84,7 @@ def check_resume(
     entry = manifest.entry(resume.path.name) or {}
     before = entry.get("plan")
     if not before:
-        state = json.loads((resume.path / "trainer_state.json").read_text(encoding="utf-8"))
+        state = json.loads((resume.path / "trainer_state.json").read_bytes())
         before = {"max_steps": state.get("max_steps")}
         now_batch = plan["per_device_train_batch_size"] * max(plan["world_size"], 1)
         if state.get("train_batch_size") not in (None, now_batch):
@@ -116,8 +116,8 @@ def check_resume(
 def adapter_plan(folder: Path) -> dict[str, Any]:
     """The LoRA shape a checkpoint was saved with, read from its own ``adapter_config.json``
     (so a changed ``lora.r`` is named even when the manifest has no plan for it)."""
-    try:
-        config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    try:  # bytes: json decodes them as UTF-8 (what JSON is) whatever the locale says
+        config = json.loads((folder / "adapter_config.json").read_bytes())
     except (OSError, ValueError):
         return {}
     if not isinstance(config, dict):
@@ -143,6 +143,6 @@ def finished(check: CheckpointCheck, planned_max_steps: int | None, changed: boo
         return check.step >= planned_max_steps
     if changed:
         return False
-    state = json.loads((check.path / "trainer_state.json").read_text(encoding="utf-8"))
+    state = json.loads((check.path / "trainer_state.json").read_bytes())
     max_steps = state.get("max_steps") or 0
     return bool(max_steps) and check.step >= max_steps

@@ -8,7 +8,8 @@ The order of one run, one module per phase (each testable alone with a spec and 
 3. ``resume``: find the newest *valid* checkpoint, moving broken ones aside, and refuse a resume
    whose plan (batch, max steps, data, model, LoRA shape) differs from the checkpoint's unless told;
 4. ``runbuild``: model, tokenizer, LoRA and data; ``runtrain``: train with the checkpoint guard,
-   the progress bar and a SIGTERM save, and a handler for a signal that arrives before training;
+   the progress bar and a SIGTERM save, and a handler for a signal that arrives before training
+   (both in ``signals``);
 5. ``finish`` (in ``finally``): save the adapter and tokenizer to the model dir and a backup, list
    every checkpoint with its size, and append this attempt to ``trainjob-run.json``.
 """
@@ -26,7 +27,8 @@ from .manifest import Manifest
 from .resume import RESUME_KEYS, check_resume, choose_resume_point, finished
 from .runcontext import ASSETS_DIR, FINAL_MARKER, RECORD_NAME, RunContext, RunOptions, RunResult
 from .runpaths import read_data, resolve_paths
-from .runtrain import EarlyStop, add_signal_save, explain, make_trainer
+from .runtrain import add_signal_save, explain, make_trainer
+from .signals import EarlyStop
 from .sm_env import read_sagemaker_env
 
 log = logging.getLogger("trainjob")

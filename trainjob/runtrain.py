@@ -1,10 +1,9 @@
-"""Phase 4 of a run: the Trainer with trainjob's callbacks, the signal handling, and one clear
-error for whatever stops training."""
+"""Phase 4 of a run: the Trainer with trainjob's callbacks, the save on SIGTERM installed on it
+(the handlers themselves live in ``signals``), and one clear error for whatever stops training."""
 
 from __future__ import annotations
 
 import logging
-import signal
 import traceback
 from pathlib import Path
 from typing import Any
@@ -17,30 +16,6 @@ from .runcontext import RunContext
 from .secrets import without_hub_token
 
 log = logging.getLogger("trainjob")
-
-
-class EarlyStop:
-    """A SIGTERM that arrives before training starts (model download, tokenising) ends the run
-    cleanly instead of killing it mid-write; once the Trainer exists, its JIT handler takes over
-    and restores this one when training ends."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.requested = True
-        log.warning("SIGTERM received before or after training; stopping at the next safe point")
-
-    def install(self) -> None:
-        try:
-            self._previous = signal.signal(signal.SIGTERM, self._handler)
-        except ValueError:  # not the main thread (e.g. called from a worker thread)
-            self._previous = None
-
-    def uninstall(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
 
 
 def make_trainer(

@@ -8,10 +8,11 @@ process with its own memory and files; ``os.kill`` delivers real SIGKILL/SIGTERM
 The instants are file-write events, counted in the child by wrappers installed here (test
 harness only, trainjob is not changed): every ``open`` for writing, ``os.replace``/``rename``,
 ``torch.save`` and safetensors ``save_file``. At event k the child kills itself, either before
-the write or after writing half of its bytes (``mid``). A ``time`` kill is sent by this worker
-after a random delay instead. ``sigterm``/``sigint`` jobs deliver that signal at step k (the
-process must stop cleanly, exit 0), optionally followed by a SIGKILL j events later (a kill
-during the SIGTERM save).
+the write or after writing half of its bytes (``mid``); a ``phase`` fault fires at the first
+write of that phase instead of at a count. A ``time`` kill is sent by this worker after a random
+delay instead. ``sigterm``/``sigint`` jobs deliver that signal at step k (the process must stop
+cleanly, exit 0), optionally followed by a SIGKILL j events later (a kill during the SIGTERM
+save).
 
     python kill_harness.py JOBS.json RESULTS.json
 """
@@ -77,6 +78,7 @@ class Events:
         self.log = log
         self.trace: list[str] = []
         self.after_signal: int | None = None  # kill this many events after a SIGTERM
+        self.fire_phase: str | None = None  # or fire at the first write of this phase
 
     def hit(self, path: str, data: bytes | None = None, fh: Any = None) -> None:
         if self.root not in path:
@@ -84,6 +86,12 @@ class Events:
         self.n += 1
         if self.log is not None:
             self.trace.append(phase_of(path))
+        if (
+            self.fire_phase is not None
+            and self.fire_at is None
+            and phase_of(path) == self.fire_phase
+        ):
+            self.fire_at = self.n
         if self.fire_at is not None and self.n == self.fire_at:
             if self.mid and data is not None and fh is not None:
                 fh.write(data[: len(data) // 2])
@@ -215,6 +223,7 @@ def child(job: dict[str, Any], log_path: Path, trace_path: Path | None) -> None:
         sig[fault.get("signal", "kill")],
         trace_path,
     )
+    events.fire_phase = fault.get("phase")
     extra: list[Any] = []
     if fault.get("at_step"):
 
