@@ -329,3 +329,26 @@ def test_pf106_message_and_bounds(tmp_path: Path) -> None:
     }
     assert found("PF106", plan_of(tmp_path, {"training": each, "compute": local})) == []
     assert found("PF106", plan_of(tmp_path, {"training": each})) == []
+
+
+def test_pf104_script_stating_its_output_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A training script read alone (a partial source) that writes into a folder already
+    holding checkpoints."""
+    monkeypatch.chdir(tmp_path)
+    plan = make_plan(
+        {"training": {"output_dir": "runs/demo"}},
+        tmp_path,
+        facts={},
+        stated=["training.output_dir"],
+        dirs=["runs/demo/checkpoint-500"],
+    )
+    assert found("PF104", plan) == [
+        (
+            "training.output_dir",
+            f"{tmp_path / 'runs/demo'} already holds 1 checkpoint dir(s) (checkpoint-500)"
+            f"{PF104_TAIL}",
+            PF104_FIX,
+        )
+    ]
