@@ -728,8 +728,9 @@ class CheckpointsExceedVolume(Rule):
             every = save_every_steps(plan)
             if steps is None or every is None:
                 return
-            kept = steps // every + 1
-            how = f"save_total_limit unset: {kept} saves over {steps:,} steps"
+            kept = steps // every + 1  # Trainer rotates only for a limit > 0: every save stays
+            said = "unset" if limit is None else limit
+            how = f"save_total_limit {said}: {kept} saves over {steps:,} steps"
         base = total * 2.0 / 1e9  # the base model's download (hub weights in 16-bit)
         need = kept * one + base
         storage = training_storage(plan)

@@ -155,7 +155,7 @@ BEST = {"eval_strategy": "steps", "load_best_model_at_end": True}
         (
             {"save_total_limit": 0, "max_steps": 1000, "save_steps": 250},
             5,
-            "save_total_limit unset: 5 saves over 1,000 steps",
+            "save_total_limit 0: 5 saves over 1,000 steps",
         ),
         (
             {"max_steps": 1000, "save_steps": 250},
