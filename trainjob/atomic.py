@@ -52,7 +52,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode())  # str.encode is UTF-8 whatever the locale
 
 
 def atomic_write_json(path: Path, data: Any, **kwargs: Any) -> None:
@@ -60,26 +60,31 @@ def atomic_write_json(path: Path, data: Any, **kwargs: Any) -> None:
 
 
 def fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def publish_folder(staging: Path, target: Path) -> None:
     """Move a finished folder into place: ``staging`` is renamed to ``target`` when ``target``
     does not exist; otherwise each file is fsynced and renamed into ``target`` (same fs)."""
-    for file in staging.rglob("*"):
-        if file.is_file():
-            fsync_file(file)
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    for file in files:
+        fsync_file(file)
     fsync_dir(staging)
     if not target.exists():
         os.replace(staging, target)
         fsync_dir(target.parent)
         return
-    for file in sorted(p for p in staging.rglob("*") if p.is_file()):
+    for file in files:
         dest = target / file.relative_to(staging)
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(file, dest)
     fsync_dir(target)
+    # Every file is published by now; a staging folder that cannot be removed is replaced by the
+    # next staging_for, so a failure here must not read as a failed publish.
     shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -30,6 +30,28 @@ SENTINEL = "checkpoint-is-incomplete.txt"
 STATE_FILE = "trainer_state.json"
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 FULL_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+SHARD_INDEX = "model.safetensors.index.json"
+
+# Bytes per element of each safetensors dtype, from safetensors' own ``Dtype::size``
+# (huggingface/safetensors, safetensors/src/tensor.rs). A dtype not listed here (a newer
+# sub-byte float) gets no size check, only the offset checks.
+DTYPE_BYTES = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+}
 
 
 @dataclass
@@ -47,9 +69,9 @@ class CheckpointCheck:
 
     def reason_slug(self) -> str:
         """A short folder-name-safe reason, for the quarantine name."""
-        first = self.problems[0] if self.problems else "invalid"
-        slug = re.sub(r"[^a-z0-9]+", "-", first.lower()).strip("-")
-        return slug[:40].strip("-") or "invalid"
+        words = re.findall(r"[a-z0-9]+", self.problems[0].lower()) if self.problems else []
+        # words are never empty, so a cut leaves at most one dangling dash
+        return "-".join(words)[:40].removesuffix("-") or "invalid"
 
 
 def checkpoint_step(path: Path) -> int | None:
@@ -62,8 +84,12 @@ def list_checkpoints(output_dir: Path) -> list[Path]:
     """Every ``checkpoint-N`` folder in ``output_dir``, oldest step first."""
     if not output_dir.is_dir():
         return []
-    found = [p for p in output_dir.iterdir() if p.is_dir() and checkpoint_step(p) is not None]
-    return sorted(found, key=lambda p: checkpoint_step(p) or 0)
+    found = [
+        (step, p)
+        for p in output_dir.iterdir()
+        if p.is_dir() and (step := checkpoint_step(p)) is not None
+    ]
+    return [p for _, p in sorted(found)]
 
 
 def validate_checkpoint(path: Path, *, require_optimizer: bool = True) -> CheckpointCheck:
@@ -89,7 +115,7 @@ def validate_checkpoint(path: Path, *, require_optimizer: bool = True) -> Checkp
         problems.append("trainer_state.json missing (save did not finish)")
     else:
         try:
-            state = json.loads(state_path.read_text(encoding="utf-8"))
+            state = json.loads(state_path.read_bytes())
             saved_step = state.get("global_step") if isinstance(state, dict) else None
             if saved_step != step:
                 problems.append(
@@ -107,7 +133,7 @@ def validate_checkpoint(path: Path, *, require_optimizer: bool = True) -> Checkp
             problems.append("adapter_config.json missing")
         else:
             try:
-                if not isinstance(json.loads(config.read_text(encoding="utf-8")), dict):
+                if not isinstance(json.loads(config.read_bytes()), dict):
                     problems.append("adapter_config.json is not a JSON object")
             except (OSError, ValueError) as exc:
                 problems.append(f"adapter_config.json does not parse ({_short(exc)})")
@@ -117,7 +143,9 @@ def validate_checkpoint(path: Path, *, require_optimizer: bool = True) -> Checkp
             problems.append("no model weights (adapter_model.safetensors or model.safetensors)")
         else:
             check.kind = "full"
-            if full.suffix == ".safetensors":
+            if full.name == SHARD_INDEX:
+                _check_shards(full, problems)
+            else:
                 _check_weights(full, problems)
 
     if require_optimizer:
@@ -140,11 +168,34 @@ def _check_weights(path: Path, problems: list[str]) -> None:
         problems.append(f"{path.name}: {error}")
 
 
+def _check_shards(index: Path, problems: list[str]) -> None:
+    """Every shard a sharded save lists in its index must be there and complete: a restore or
+    sync that stopped part way leaves the index with shards missing."""
+    try:
+        data = json.loads(index.read_bytes())
+    except (OSError, ValueError) as exc:
+        problems.append(f"{index.name} does not parse ({_short(exc)})")
+        return
+    weight_map = data.get("weight_map") if isinstance(data, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        problems.append(f"{index.name} has no weight_map")
+        return
+    for shard in sorted({str(name) for name in weight_map.values()}):
+        if not (index.parent / shard).is_file():
+            problems.append(f"{shard} missing (listed in {index.name})")
+        else:
+            _check_weights(index.parent / shard, problems)
+
+
 def safetensors_problem(path: Path) -> str | None:
-    """Why a .safetensors file is unusable (truncated, no tensors, all empty), or None.
+    """Why a .safetensors file is unusable (truncated, no tensors, all empty, a header that does
+    not describe its data), or None.
 
     The format is an 8-byte little-endian header length, a JSON header with each tensor's
-    ``data_offsets``, then the data; the file must be exactly as long as the largest end offset.
+    ``dtype``, ``shape`` and ``data_offsets``, then the data. The checks are the ones safetensors
+    makes when it opens a file (``Metadata::validate``): sorted by offset, each tensor starts where
+    the previous one ended, spans exactly ``prod(shape) * dtype size`` bytes, and the last one
+    ends at the end of the file.
     """
     try:
         size = path.stat().st_size
@@ -158,17 +209,78 @@ def safetensors_problem(path: Path) -> str | None:
             header = json.loads(fh.read(header_len))
     except (OSError, ValueError) as exc:
         return f"unreadable ({_short(exc)})"
+    return safetensors_header_problem(header, header_len, size)
+
+
+def safetensors_header_problem(header: object, header_len: int, size: int) -> str | None:
+    """What is wrong with a parsed safetensors ``header`` of ``header_len`` bytes in a file of
+    ``size`` bytes, or None. Pure, so a reader that only has the header and the size (a ranged
+    S3 read) can make the same checks."""
     if not isinstance(header, dict):
         return "header is not a mapping"
-    tensors = {k: v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+    tensors = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        span = _span(info)
+        if span is None:
+            return f"tensor {name!r} has no valid dtype, shape and data_offsets"
+        tensors.append((span, name, info))
     if not tensors:
         return "holds no tensors"
-    end = max(int(v.get("data_offsets", [0, 0])[1]) for v in tensors.values())
+    end = 0
+    for (begin, stop), name, info in sorted(tensors):
+        if begin != end:
+            return f"tensor {name!r} starts at byte {begin}, not {end} (a gap or an overlap)"
+        if stop < begin:
+            return f"tensor {name!r} ends at byte {stop}, before it starts ({begin})"
+        needed = _tensor_bytes(info)
+        if needed is not None and stop - begin != needed:
+            return (
+                f"tensor {name!r} holds {stop - begin} bytes, its {info['dtype']} shape "
+                f"{info['shape']} needs {needed}"
+            )
+        end = stop
     if end == 0:
         return "all tensors are empty"
-    if 8 + header_len + end != size:
-        return f"truncated ({size} bytes, header promises {8 + header_len + end})"
+    promised = 8 + header_len + end
+    if size < promised:
+        return f"truncated ({size} bytes, header promises {promised})"
+    if size > promised:
+        extra = size - promised
+        return f"{extra} bytes past the last tensor ({size} bytes, header promises {promised})"
     return None
+
+
+def _span(info: object) -> tuple[int, int] | None:
+    """A tensor's ``data_offsets`` as (begin, end); None when the entry is malformed."""
+    if (
+        isinstance(info, dict)
+        and isinstance(info.get("dtype"), str)
+        and _is_dims(info.get("shape"))
+    ):
+        offsets = info.get("data_offsets")
+        if isinstance(offsets, list) and len(offsets) == 2 and _is_dims(offsets):
+            return offsets[0], offsets[1]
+    return None
+
+
+def _is_dims(value: object) -> bool:
+    """A list of non-negative ints (a shape, or a pair of offsets); bools are not ints here."""
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    )
+
+
+def _tensor_bytes(info: dict[str, object]) -> int | None:
+    """Bytes the tensor's dtype and shape need, or None for a dtype without a known size."""
+    width = DTYPE_BYTES.get(str(info["dtype"]))
+    if width is None:
+        return None
+    count = 1
+    for dim in info["shape"]:  # type: ignore[attr-defined]
+        count *= dim
+    return count * width
 
 
 def _is_complete_zip(path: Path) -> bool:
@@ -239,8 +351,10 @@ def folder_bytes(path: Path) -> int:
 
 def human_bytes(n: float) -> str:
     """1536 -> '1.5 KiB'."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    if n < 1024:
+        return f"{n:.0f} B"
+    for unit in ("KiB", "MiB", "GiB"):
         n /= 1024
-    return f"{n:.1f} TiB"
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1024:.1f} TiB"

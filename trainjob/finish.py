@@ -7,16 +7,15 @@ import json
 import logging
 import platform
 import shutil
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from .atomic import TMP_SUFFIX, atomic_write_json, publish_folder
-from .checkpoints import folder_bytes, human_bytes, list_checkpoints
+from .checkpoints import checkpoint_step, folder_bytes, human_bytes, list_checkpoints
 from .diskerrors import disk_problem, first_line
 from .errors import RunRefused
-from .manifest import Manifest, sha256_file
+from .manifest import Manifest, keep_aside, sha256_file
 from .runcontext import FINAL_MARKER, RECORD_NAME, RunContext, RunResult, now_utc
 
 log = logging.getLogger("trainjob")
@@ -48,16 +47,15 @@ def finish(
             if target is None:
                 continue
             try:
-
-                def write(staging: Path) -> None:
-                    # every rank calls save_model (FSDP/DeepSpeed gather); it writes on rank 0
-                    trainer.save_model(str(staging))
-                    if is_main:
-                        tokenizer.save_pretrained(str(staging))
-
                 if not is_main:
+                    # every rank calls save_model (FSDP/DeepSpeed gather); it writes on rank 0
                     trainer.save_model(str(target / STAGING))
                     continue
+
+                def write(staging: Path) -> None:
+                    trainer.save_model(str(staging))
+                    tokenizer.save_pretrained(str(staging))
+
                 write_final_dir(target, write, step=state.global_step, outcome=outcome)
                 log.info(
                     "final %s and tokenizer saved to %s (step %d)",
@@ -68,7 +66,7 @@ def finish(
                 saved_to = saved_to or target
             except Exception as exc:
                 failures.append(final_save_failure(target, exc, output_dir))
-                log.error("%s", failures[-1])
+                log.error(failures[-1])  # a finished line: no arguments to format
     rows = list_checkpoint_rows(output_dir, manifest)
     result = RunResult(
         outcome=outcome,
@@ -97,7 +95,7 @@ def finish(
 def final_save_failure(target: Path, exc: BaseException, output_dir: Path) -> str:
     """One line for a final-model save that failed: the path, the reason, what is safe."""
     kind = disk_problem(exc)
-    what = {"full": "disk full", "read-only": "not writable"}.get(kind or "", type(exc).__name__)
+    what = {"full": "disk full", "read-only": "not writable", None: type(exc).__name__}[kind]
     return (
         f"could not save the final model to {target} ({what}: {first_line(exc)}); it holds no "
         f"half-written copy that blocks a rerun, and the checkpoints in {output_dir} are intact: "
@@ -124,12 +122,15 @@ def list_checkpoint_rows(output_dir: Path, manifest: Manifest) -> list[dict[str,
 
 def record(ctx: RunContext, result: RunResult, error: BaseException | None) -> None:
     path = result.output_dir / RECORD_NAME
-    data: dict[str, Any] = {"attempts": []}
+    data: dict[str, Any] = {}
     if path.is_file():
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_bytes())  # trainjob writes it: UTF-8 JSON
         except ValueError:
-            path.rename(path.with_name(f"{RECORD_NAME}.damaged-{int(time.time())}"))
+            data = None
+        if not isinstance(data, dict):  # torn, or JSON of another shape: kept, never lost
+            keep_aside(path)
+            data = {}
     spec_file = Path(ctx.loaded.path)
     data.setdefault("attempts", []).append(
         {
@@ -198,7 +199,7 @@ def write_final_dir(target: Path, write: Any, *, step: int, outcome: str) -> Non
 def final_is_complete(target: Path, step: int) -> bool:
     """True when ``target`` holds the complete final model of ``step`` (hashes checked)."""
     try:
-        marker = json.loads((target / FINAL_MARKER).read_text(encoding="utf-8"))
+        marker = json.loads((target / FINAL_MARKER).read_bytes())  # UTF-8 JSON, ours
     except (OSError, ValueError):
         return False
     if not isinstance(marker, dict) or marker.get("status", "complete") != "complete":
@@ -216,7 +217,9 @@ def copy_final(checkpoint: Path, targets: list[Path]) -> None:
 
     A final dir that a kill left "writing", or whose files no longer match its marker, is
     rewritten from the checkpoint; a complete one of the same step is left alone."""
-    step = checkpoint_step_of(checkpoint)
+    step = checkpoint_step(checkpoint)
+    if step is None:
+        raise ValueError(f"{checkpoint} is not a checkpoint-<step> folder")
     for target in targets:
         if final_is_complete(target, step):
             continue
@@ -231,10 +234,6 @@ def copy_final(checkpoint: Path, targets: list[Path]) -> None:
 
         write_final_dir(target, write, step=step, outcome="completed")
         log.info("final adapter copied from %s to %s", checkpoint.name, target)
-
-
-def checkpoint_step_of(path: Path) -> int:
-    return int(path.name.rsplit("-", 1)[1])
 
 
 def check_final_dir(path: Path) -> None:
@@ -259,9 +258,13 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _versions() -> dict[str, str | None]:
+# the distributions whose versions decide whether a rerun reproduces this attempt
+RECORDED_DISTS = ("preflight-toolkit", "torch", "transformers", "peft", "accelerate", "tokenizers")
+
+
+def _versions(dists: tuple[str, ...] = RECORDED_DISTS) -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for dist in ("preflight-toolkit", "torch", "transformers", "peft", "accelerate", "tokenizers"):
+    for dist in dists:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

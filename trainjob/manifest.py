@@ -18,13 +18,11 @@ from typing import Any
 MANIFEST_NAME = "trainjob-manifest.json"
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, read in chunks (``hashlib.file_digest``): a 70 GB checkpoint is never
+    held in memory."""
     with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, hashlib.sha256).hexdigest()
 
 
 def describe_files(folder: Path) -> dict[str, dict[str, Any]]:
@@ -44,15 +42,17 @@ class Manifest:
     def __init__(self, output_dir: Path) -> None:
         self.path = output_dir / MANIFEST_NAME
         self.data: dict[str, Any] = {"version": 1, "checkpoints": {}, "events": []}
+        # Where a damaged manifest found at start was moved, if one was.
+        self.damaged: Path | None = None
         if self.path.is_file():
-            try:
-                loaded = json.loads(self.path.read_text(encoding="utf-8"))
-                if isinstance(loaded, dict) and isinstance(loaded.get("checkpoints"), dict):
-                    self.data = loaded
-                    self.data.setdefault("events", [])
-            except (OSError, ValueError):
-                # A damaged manifest is kept aside, never overwritten silently.
-                self.path.rename(self.path.with_name(f"{MANIFEST_NAME}.damaged-{int(time.time())}"))
+            loaded = _read_manifest(self.path)
+            if loaded is None:
+                # A damaged manifest (torn, or JSON of another shape) is kept aside, never
+                # overwritten by the next save.
+                self.damaged = keep_aside(self.path)
+            else:
+                loaded.setdefault("events", [])
+                self.data = loaded
 
     @property
     def checkpoints(self) -> dict[str, dict[str, Any]]:
@@ -78,7 +78,7 @@ class Manifest:
 
     def mark(self, name: str, status: str, detail: str = "") -> None:
         """Change a checkpoint's status (rotated, quarantined) and keep why."""
-        entry = self.checkpoints.setdefault(name, {"status": status})
+        entry = self.checkpoints.setdefault(name, {})
         entry["status"] = status
         if detail:
             entry["detail"] = detail
@@ -92,3 +92,27 @@ class Manifest:
         from .atomic import atomic_write_json
 
         atomic_write_json(self.path, self.data, indent=1, sort_keys=True)
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest's content, or None when it does not parse or is not a manifest's shape."""
+    try:
+        loaded = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if isinstance(loaded, dict) and isinstance(loaded.get("checkpoints"), dict):
+        return loaded
+    return None
+
+
+def keep_aside(path: Path) -> Path:
+    """Rename ``path`` to ``<name>.damaged-<unix time>``, with a counter when that name is taken
+    (two damaged manifests in one second must not overwrite each other)."""
+    base = f"{path.name}.damaged-{int(time.time())}"
+    target = path.with_name(base)
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{base}-{n}")
+    path.rename(target)
+    return target

@@ -22,19 +22,20 @@ from typing import Any
 from .checkpoints import ADAPTER_WEIGHTS, STATE_FILE
 from .manifest import Manifest, sha256_file
 
-# trainer_state.json keys Trainer's resume reads, and the type each must have.
+# trainer_state.json keys Trainer's resume reads, and the types each may have (the first one is
+# named in the problem line); Trainer writes no epoch before the first one ends.
 STATE_SHAPE: dict[str, tuple[type, ...]] = {
     "global_step": (int,),
     "log_history": (list,),
     "max_steps": (int,),
-    "epoch": (int, float),
+    "epoch": (int, float, type(None)),
 }
 
 
 def state_problems(path: Path) -> list[str]:
     """Why ``trainer_state.json`` could not drive a resume (keys missing or of the wrong type)."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state = json.loads(path.read_bytes())  # Trainer writes it as UTF-8 JSON
     except (OSError, ValueError) as exc:
         return [f"{path.name} does not parse ({str(exc)[:60]})"]
     if not isinstance(state, dict):
@@ -42,8 +43,6 @@ def state_problems(path: Path) -> list[str]:
     out = []
     for key, types in STATE_SHAPE.items():
         value = state.get(key)
-        if key == "epoch" and value is None:
-            continue
         if not isinstance(value, types) or isinstance(value, bool):
             out.append(f"{path.name}: {key} is {type(value).__name__}, not {types[0].__name__}")
     history = state.get("log_history")
@@ -107,10 +106,10 @@ def verify_checkpoint_files(
     folder: Path, *, manifest: Manifest | None = None, require_optimizer: bool = True
 ) -> list[str]:
     """Every problem a resume from ``folder`` would hit; empty when Trainer can load all of it."""
-    problems = hash_problems(folder, manifest.entry(folder.name) if manifest else None)
-    if problems:
-        return problems
-    problems += state_problems(folder / STATE_FILE)
+    hashed = hash_problems(folder, manifest.entry(folder.name) if manifest else None)
+    if hashed:
+        return hashed
+    problems = state_problems(folder / STATE_FILE)
     for name in ADAPTER_WEIGHTS + ("model.safetensors",):
         if (folder / name).is_file():
             found = _weights_problem(folder / name)

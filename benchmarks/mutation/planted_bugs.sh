@@ -14,9 +14,9 @@ run() { # name, file, python-edit, tests...
   echo "$name: pytest rc=$rc ($(tail -1 /tmp/sm/planted_$name.log))"
 }
 run truncated-adapter-check trainjob/checkpoints.py "        _check_weights(adapter, problems)=>        pass" tests/trainjob/test_trainjob_atomic.py tests/trainjob/test_trainjob_checkpoints.py
-run copy-final-noop trainjob/finish.py '    step = checkpoint_step_of(checkpoint)
-    for target in targets:=>    return
-    step = checkpoint_step_of(checkpoint)
-    for target in targets:' tests/trainjob/test_trainjob_atomic.py
+run copy-final-noop trainjob/finish.py '    step = checkpoint_step(checkpoint)
+    if step is None:=>    return
+    step = checkpoint_step(checkpoint)
+    if step is None:' tests/trainjob/test_trainjob_atomic.py
 run sigterm-before-training trainjob/runtrain.py "            self._previous = signal.signal(signal.SIGTERM, self._handler)=>            self._previous = None" "tests/trainjob/test_trainjob_killsuite.py::test_sigterm_before_training_stops_cleanly"
 echo done

@@ -38,7 +38,7 @@ TRAINER_DOC = (
 
 
 def best_model(plan: Plan) -> bool:
-    return bool(training_value(plan, "load_best_model_at_end", False))
+    return bool(training_value(plan, "load_best_model_at_end"))
 
 
 class NoCheckpoints(Rule):
@@ -149,7 +149,7 @@ class RotationLeavesNothing(Rule):
     consequence = "run"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        limit = training_value(plan, "save_total_limit", None)
+        limit = training_value(plan, "save_total_limit")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit != 1:
             return
         if not saves_checkpoints(plan):
@@ -290,7 +290,7 @@ class BestModelStrategyMismatch(Rule):
         if save != "steps":
             return
         s = training_value(plan, "save_steps", 500)
-        e = training_value(plan, "eval_steps", None)
+        e = training_value(plan, "eval_steps")
         if e is None:
             e = training_value(plan, "logging_steps", 500)  # Trainer's fallback for eval_steps
         if not isinstance(s, int | float) or not isinstance(e, int | float) or s <= 0 or e <= 0:
@@ -415,7 +415,7 @@ class SaveOnlyModelOnInterruptibleJob(Rule):
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         reason = cutoff_reason(plan)
-        if reason is None or not bool(training_value(plan, "save_only_model", False)):
+        if reason is None or not bool(training_value(plan, "save_only_model")):
             return
         yield self.finding(
             "training.save_only_model",
@@ -474,7 +474,7 @@ class NoSigtermSave(Rule):
         reason = cutoff_reason(plan)
         if reason is None or save_strategy(plan) == "no":
             return
-        if bool(training_value(plan, "enable_jit_checkpoint", False)):
+        if bool(training_value(plan, "enable_jit_checkpoint")):
             return
         if getattr(plan.loaded, "entry_command", None):
             return  # a shell entry point (NVIDIA's BERT train.sh): no Trainer seen to advise
@@ -619,8 +619,8 @@ class EvaluationWithoutEvalData(Rule):
         return eval_strategy(plan) != "no"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        data = plan.spec.data
-        if data is None or data.eval or eval_strategy(plan) == "no":
+        data = plan.spec.data  # evaluation is on: applies() said so
+        if data is None or data.eval:
             return
         if plan.loaded.stated is not None and not plan.stated("data"):
             return  # a partial source that says nothing about data: unknown, not missing
@@ -675,8 +675,8 @@ class FirstSaveAfterRunEnds(Rule):
         steps = total_steps(plan)
         kind = save_strategy(plan)
         if kind == "epoch":
-            epochs = float(training_value(plan, "num_train_epochs", 3.0) or 3.0)
-            max_steps = training_value(plan, "max_steps", -1)
+            epochs = float(training_value(plan, "num_train_epochs") or 3.0)
+            max_steps = training_value(plan, "max_steps")
             if epochs <= 1 and not (isinstance(max_steps, int) and max_steps > 0):
                 yield self.finding(
                     "training.save_strategy",
@@ -684,7 +684,7 @@ class FirstSaveAfterRunEnds(Rule):
                     "checkpoint is written at the very end of the run",
                 )
             return
-        every = save_every_steps(plan, steps)
+        every = save_every_steps(plan)
         if steps is None or every is None or every <= steps:
             return
         yield self.finding(
@@ -751,13 +751,13 @@ class SlowResumeDataSkip(Rule):
         data = plan.spec.data
         if data is None or not data.num_examples:
             return
-        if bool(training_value(plan, "ignore_data_skip", False)):
+        if bool(training_value(plan, "ignore_data_skip")):
             return
-        batch = int(training_value(plan, "per_device_train_batch_size", 8) or 8)
+        batch = int(training_value(plan, "per_device_train_batch_size") or 8)
         gpus = plan.spec.compute.instance_count if plan.spec.compute else 1
         batches_per_epoch = data.num_examples // max(batch * gpus, 1)
         steps = total_steps(plan)
-        gas = int(training_value(plan, "gradient_accumulation_steps", 1) or 1)
+        gas = int(training_value(plan, "gradient_accumulation_steps") or 1)
         if steps is not None:
             batches_per_epoch = min(batches_per_epoch, steps * gas)
         if batches_per_epoch < SKIP_BATCHES_WARN:
@@ -815,14 +815,14 @@ class HubPushAsRecovery(Rule):
     consequence = "progress"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        if not bool(training_value(plan, "push_to_hub", False)):
+        if not bool(training_value(plan, "push_to_hub")):
             return
         reason = cutoff_reason(plan)
         compute = plan.spec.compute
         if reason is None or (compute is not None and compute.checkpoint_s3_uri):
             return
         hub = str(training_value(plan, "hub_strategy", "every_save")).lower().rpartition(".")[2]
-        if hub == "checkpoint" and bool(training_value(plan, "hub_always_push", False)):
+        if hub == "checkpoint" and bool(training_value(plan, "hub_always_push")):
             return
         if hub in ("end", "every_save"):
             what = (
@@ -846,7 +846,7 @@ def checkpoints_written(plan: Plan) -> tuple[int, str] | None:
     SageMaker, only the saves before the stop are counted: those are the ones rotation acts on.
     """
     steps = total_steps(plan)
-    every = save_every_steps(plan, steps)
+    every = save_every_steps(plan)
     if steps is None or every is None:
         return None
     hours = plan.cost.get("hours") if plan.cost else None
@@ -855,7 +855,7 @@ def checkpoints_written(plan: Plan) -> tuple[int, str] | None:
         on_sagemaker(plan)
         and compute is not None
         and isinstance(hours, int | float)
-        and hours > compute.max_run_hours > 0
+        and hours > compute.max_run_hours  # the spec's schema keeps max_run_hours > 0
     ):
         reached = int(steps * compute.max_run_hours / hours)
         written = reached // every
@@ -936,13 +936,14 @@ class RetentionDeletesLongRun(Rule):
     covered_by = ("PF202",)  # a limit too low to resume from says it already, on the same key
 
     def applies(self, plan: Plan) -> bool:
-        limit = training_value(plan, "save_total_limit", None)
+        limit = training_value(plan, "save_total_limit")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
             return False
         return save_strategy(plan) not in ("no", "best")
 
     def check(self, plan: Plan) -> Iterator[Finding]:
         from ..severity import LONG_RUN_HOURS, run_size
+        from .limits import DEFAULT_MAX_RUN_HOURS
 
         limit = int(training_value(plan, "save_total_limit"))
         best = best_model(plan)
@@ -960,7 +961,7 @@ class RetentionDeletesLongRun(Rule):
         )
         reason = cutoff_reason(plan)
         compute = plan.spec.compute
-        limit_hours = compute.max_run_hours if compute is not None else 24.0
+        limit_hours = compute.max_run_hours if compute is not None else DEFAULT_MAX_RUN_HOURS
         # Without an expected duration, a SageMaker job allowed a day or more may be a long run.
         may_be_long = reason is not None and limit_hours >= LONG_RUN_HOURS
         hours_known = bool(plan.cost and plan.cost.get("hours") is not None)

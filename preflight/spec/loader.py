@@ -85,10 +85,10 @@ def load_spec(path: str | Path, *, resolve: bool = True) -> LoadedSpec:
     p = Path(path)
     doc = load_yaml(p)
     spec, issues = validate_document(doc)
-    if spec is not None and resolve:
-        issues += _resolution_issues(spec, doc)
-    if issues or spec is None:
-        raise SpecError(issues or [SpecIssue(str(p), None, "", "not a usable spec")])
+    if spec is not None and resolve:  # a spec comes only without issues
+        issues = _resolution_issues(spec, doc)
+    if spec is None or issues:
+        raise SpecError(issues)
     return LoadedSpec(p, spec, dict(doc.lines))
 
 
@@ -99,9 +99,8 @@ def validate_document(doc: YamlDocument) -> tuple[JobSpec | None, list[SpecIssue
     if data is None:
         return None, [SpecIssue(file, None, "", "the spec is empty")]
     if not isinstance(data, dict):
-        kind = type(data).__name__
         return None, [
-            SpecIssue(file, 1, "", f"the spec must be a mapping of sections, not a {kind}")
+            SpecIssue(file, 1, "", f"the spec must be a mapping of sections, not {_kind(data)}")
         ]
 
     issues: list[SpecIssue] = []
@@ -113,7 +112,7 @@ def validate_document(doc: YamlDocument) -> tuple[JobSpec | None, list[SpecIssue
     parts: dict[str, Any] = {}
     for key, value in data.items():
         if not isinstance(key, str):
-            issue("", f"section names must be text, not {key!r}")
+            issue(str(key), f"section names must be text, not {key!r}")
         elif key not in known:
             issue(
                 key, f"unknown section{did_you_mean(key, known)}; known: {', '.join(sorted(known))}"
@@ -127,10 +126,10 @@ def validate_document(doc: YamlDocument) -> tuple[JobSpec | None, list[SpecIssue
         elif key == "ignore":
             parts[key] = _ignore(value, issue)
         elif key == "name":
-            if value is not None and not isinstance(value, str | int):
-                issue("name", "must be text")
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                parts["name"] = str(value)  # `name: 42` is a fine job name; `name: true` is not
             elif value is not None:
-                parts["name"] = str(value)
+                issue("name", "must be text")
 
     if issues:
         return None, issues
@@ -179,7 +178,7 @@ def _training(value: Any, issue: Any) -> TrainingSpec:
     table = training_fields()
     for key, val in value.items():
         if not isinstance(key, str):
-            issue("training", f"keys must be text, not {key!r}")
+            issue(join_key("training", key), f"keys must be text, not {key!r}")
             continue
         info = table.fields.get(key)
         if info is not None and not fits(info.type, val):
@@ -240,8 +239,7 @@ def _resolution_issues(spec: JobSpec, doc: YamlDocument) -> list[SpecIssue]:
     if spec.compute is not None and spec.compute.instance_type:
         try:
             costmodel.load_catalog().instance(spec.compute.instance_type)
-        except costmodel.UnknownInstanceError as exc:
-            hint = f" (did you mean `{exc.suggestions[0]}`?)" if exc.suggestions else ""
+        except costmodel.UnknownInstanceError as exc:  # its message lists the nearest names
             key = "compute.instance_type"
-            issues.append(SpecIssue(file, doc.line_of(key), key, f"{exc}{hint}"))
+            issues.append(SpecIssue(file, doc.line_of(key), key, str(exc)))
     return issues

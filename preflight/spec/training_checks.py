@@ -13,9 +13,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Range:
-    """Inclusive bounds of one field and why they are what they are."""
+    """Inclusive bounds of one field and why they are what they are (every field of the table
+    states both: a number with no lower bound would take the default's ``-max_abs``)."""
 
-    low: float | None
+    low: float
     high: float
     reason: str
 
@@ -30,7 +31,7 @@ def ranges() -> tuple[dict[str, Range], Range]:
     default = data["default"]
     fallback = Range(-default["max_abs"], default["max_abs"], default["reason"])
     fields = {
-        name: Range(entry.get("min"), entry["max"], entry["reason"])
+        name: Range(entry["min"], entry["max"], entry["reason"])
         for name, entry in data["fields"].items()
     }
     return fields, fallback
@@ -45,16 +46,20 @@ def range_problem(name: str, value: Any) -> str | None:
         return f"must be a finite number, got {value}"
     fields, fallback = ranges()
     bounds = fields.get(name, fallback)
-    low_ok = bounds.low is None or value >= bounds.low
-    if low_ok and value <= bounds.high:
+    if bounds.low <= value <= bounds.high:
         return None
-    low = "" if bounds.low is None else f"{_num(bounds.low)} .. "
-    return f"must be within {low}{_num(bounds.high)} ({bounds.reason}), got {_num(value)}"
+    return (
+        f"must be within {_num(bounds.low)} .. {_num(bounds.high)} ({bounds.reason}), "
+        f"got {_num(value)}"
+    )
 
 
 def _num(value: float) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+    """A bound or a value as a reader compares them: whole numbers without ``.0``, big ones with
+    thousands separators (or 3 digits past 10^16), other floats in full (``1000000.5`` must not
+    read as ``1e+06`` next to a bound of 1,000,000)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 10**16:
         value = int(value)
     if isinstance(value, int) and abs(value) >= 10**7:
         return f"{value:.3g}" if abs(value) > 10**16 else f"{value:,}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return str(value)

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..checkpoints import safetensors_header_problem
 from .s3uri import S3Uri
 
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
@@ -236,13 +237,8 @@ def _safetensors_problem(reader: _S3Reader, rel: str, size: int) -> str | None:
         header = json.loads(reader.read(rel, f"bytes=8-{8 + header_len - 1}"))
     except ValueError:
         return "header does not parse"
-    tensors = [v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)]
-    if not tensors:
-        return "holds no tensors"
-    end = max(int(v.get("data_offsets", [0, 0])[1]) for v in tensors)
-    if 8 + header_len + end != size:
-        return f"truncated ({size} bytes, header promises {8 + header_len + end})"
-    return None
+    # The same checks as a local checkpoint (offsets, dtype sizes, the end of the file).
+    return safetensors_header_problem(header, header_len, size)
 
 
 def _zip_complete(reader: _S3Reader, rel: str, size: int) -> bool:

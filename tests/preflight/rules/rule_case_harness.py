@@ -13,7 +13,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from preflight.engine import run_rules
+from preflight.engine import CRASH_RULE, run_rules
 from preflight.findings import Finding
 from preflight.pipeline import build_plan
 from preflight.plan import Plan
@@ -85,7 +85,12 @@ def rule_findings(rule_id: str, plan: Plan) -> list[Finding]:
     cls = get_rule(rule_id)
     assert cls is not None, f"{rule_id} is not registered"
     covering = [c for c in (get_rule(r) for r in cls.covered_by) if c is not None]
-    return [f for f in run_rules(plan, [cls, *covering]) if f.rule == rule_id]
+    findings = run_rules(plan, [cls, *covering])
+    # The engine turns a rule that raises into a PF900 finding, so a crash would otherwise read
+    # as "silent" and pass every case that expects the rule to stay quiet.
+    crashes = [f for f in findings if f.rule == CRASH_RULE]
+    assert not crashes, f"{rule_id} crashed: {crashes[0].message}"
+    return [f for f in findings if f.rule == rule_id]
 
 
 def fired(findings: list[Finding]) -> list[Finding]:

@@ -120,3 +120,29 @@ def test_s3_audit_reads_the_synced_manifest(aws: str, tmp_path: Path) -> None:
 def test_missing_local_dir_is_unusable(tmp_path: Path) -> None:
     result = CliRunner().invoke(checkpoints, [str(tmp_path / "nope")])
     assert result.exit_code == 2
+
+
+def _safetensors(header: dict[str, object], data: bytes) -> bytes:
+    raw = json.dumps(header).encode()
+    return len(raw).to_bytes(8, "little") + raw + data
+
+
+def test_s3_audit_checks_safetensors_headers_as_a_local_checkpoint(aws: str) -> None:
+    """A header whose dtype and shape need more bytes than its offsets hold, or one with a
+    malformed entry, is unusable in S3 as it is on disk (the safetensors library refuses both),
+    even though its last offset matches the object's size."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    short = _safetensors(
+        {"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 12]}}, b"\0" * 12
+    )
+    malformed = _safetensors({"w": {"dtype": "F32", "shape": [1], "data_offsets": None}}, b"\0" * 4)
+    put_checkpoint(s3, BUCKET, PREFIX, 100, **{"adapter_model.safetensors": short})
+    put_checkpoint(s3, BUCKET, PREFIX, 200, **{"adapter_model.safetensors": malformed})
+    by_name = {c.name: c for c in audit_s3(s3, f"s3://{BUCKET}/{PREFIX}").checkpoints}
+    assert by_name["checkpoint-100"].problems == [
+        "adapter_model.safetensors: tensor 'w' holds 12 bytes, its F32 shape [2, 3] needs 24"
+    ]
+    assert by_name["checkpoint-200"].problems == [
+        "adapter_model.safetensors: tensor 'w' has no valid dtype, shape and data_offsets"
+    ]
