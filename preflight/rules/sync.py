@@ -43,16 +43,26 @@ def unresolved(plan: Plan, key: str) -> bool:
 
 
 def training_value(plan: Plan, name: str, default: Any = None) -> Any:
-    """The stated value of a TrainingArguments field, else Trainer's default, else ``default``."""
-    value = plan.spec.training.get(name, default)
+    """The stated value of a TrainingArguments field, else Trainer's default, else ``default``.
+
+    Trainer's defaults come from the field table (``TrainingSpec.get``); ``default`` is for the
+    fields whose Trainer default is None (``output_dir``, ``save_total_limit``) or unknown, so the
+    callers here pass none where the table has the value.
+    """
+    value = plan.spec.training.get(name)
     return default if value is None and default is not None else value
 
 
 def strategy(plan: Plan, name: str, default: str) -> str:
-    """A ``*_strategy`` field as Trainer normalises it: lower case, enum prefix dropped."""
-    raw = plan.spec.training.get(name, default)
-    text = str(raw if raw is not None else default).lower()
-    return text.rpartition(".")[2]
+    """A ``*_strategy`` field as Trainer normalises it: lower case, enum prefix dropped.
+
+    ``default`` (Trainer's own) stands for an explicit None, which a reader of a script can
+    record; an unstated field already reads as Trainer's default from the field table.
+    """
+    raw = plan.spec.training.get(name)
+    if raw is None:
+        return default
+    return str(raw).lower().rpartition(".")[2]
 
 
 def save_strategy(plan: Plan) -> str:
@@ -72,8 +82,15 @@ def saves_checkpoints(plan: Plan) -> bool:
 
 
 def output_dir(plan: Plan) -> str:
-    """``training.output_dir`` as Trainer resolves it (v5 default: ``trainer_output``)."""
-    return str(training_value(plan, "output_dir", "trainer_output") or "trainer_output")
+    """``training.output_dir`` as Trainer resolves it (v5 default: ``trainer_output``).
+
+    Trainer replaces only None (``TrainingArguments.__post_init__``); an empty string stays and
+    ``checkpoint-N`` is joined onto it, i.e. written into the current directory: ``.``.
+    """
+    value = training_value(plan, "output_dir")
+    if value is None:
+        return "trainer_output"
+    return str(value) or "."
 
 
 def is_under(path: str, root: str) -> bool:
@@ -107,6 +124,13 @@ def launch_code_seen(plan: Plan) -> bool:
     return any(k.startswith("compute.") and k != "compute.provider" for k in stated)
 
 
+def checkpoint_local_path(plan: Plan) -> str:
+    """The directory SageMaker syncs to ``checkpoint_s3_uri`` (an empty one reads as the
+    default ``/opt/ml/checkpoints``, also for a training script seen without its launch code)."""
+    compute = plan.spec.compute
+    return (compute.checkpoint_local_path if compute is not None else "") or "/opt/ml/checkpoints"
+
+
 def synced_to_s3(plan: Plan) -> bool:
     """Whether SageMaker copies Trainer's checkpoints to S3 while the job runs.
 
@@ -117,10 +141,9 @@ def synced_to_s3(plan: Plan) -> bool:
     """
     if not on_sagemaker(plan):
         return False
-    compute = plan.spec.compute
-    local = compute.checkpoint_local_path if compute is not None else "/opt/ml/checkpoints"
-    if not is_under(output_dir(plan), local or "/opt/ml/checkpoints"):
+    if not is_under(output_dir(plan), checkpoint_local_path(plan)):
         return False
+    compute = plan.spec.compute
     if compute is None or not launch_code_seen(plan):
         return True
     return bool(compute.checkpoint_s3_uri) or unresolved(plan, "compute.checkpoint_s3_uri")
@@ -148,7 +171,7 @@ def total_steps(plan: Plan) -> int | None:
     """Optimizer steps of the whole run: the cost model's count, else a stated ``max_steps``."""
     if plan.cost and plan.cost.get("total_steps"):
         return int(plan.cost["total_steps"])
-    max_steps = training_value(plan, "max_steps", -1)
+    max_steps = training_value(plan, "max_steps")
     if isinstance(max_steps, int | float) and max_steps > 0:
         return int(max_steps)
     return None
@@ -163,9 +186,9 @@ def save_every_steps(plan: Plan, steps: int | None = None) -> int | None:
     if kind == "epoch":
         if steps is None:
             return None
-        epochs = float(training_value(plan, "num_train_epochs", 3.0) or 3.0)
+        epochs = float(training_value(plan, "num_train_epochs") or 3.0)  # 0 reads as the default
         return max(int(steps / max(epochs, 1.0)), 1)
-    value = training_value(plan, "save_steps", 500)
+    value = training_value(plan, "save_steps")
     if not isinstance(value, int | float) or value <= 0:
         return None
     if value < 1:
@@ -174,9 +197,11 @@ def save_every_steps(plan: Plan, steps: int | None = None) -> int | None:
 
 
 def describe_dir(plan: Plan) -> str:
-    stated = plan.stated("training.output_dir") and "output_dir" in plan.spec.training.stated
+    """output_dir for a message, saying when it is Trainer's default rather than the user's."""
     where = output_dir(plan)
-    return f"`{where}`" if stated else f"`{where}` (Trainer's default, output_dir unset)"
+    if "output_dir" in plan.spec.training.stated:
+        return f"`{where}`"
+    return f"`{where}` (Trainer's default, output_dir unset)"
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -253,10 +278,9 @@ class CheckpointsNotSynced(Rule):
         if not self.applies(plan):
             return
         compute = plan.spec.compute
-        local = compute.checkpoint_local_path if compute is not None else "/opt/ml/checkpoints"
-        out_known = plan.stated("training.output_dir") and not unresolved(
-            plan, "training.output_dir"
-        )
+        local = checkpoint_local_path(plan)
+        # an output_dir a reader could not evaluate is not in ``stated``: unknown, not wrong
+        out_known = plan.stated("training.output_dir")
         wrong_dir = out_known and not is_under(output_dir(plan), local)
         uri_unknown = unresolved(plan, "compute.checkpoint_s3_uri") or not launch_code_seen(plan)
         no_uri = compute is not None and not compute.checkpoint_s3_uri and not uri_unknown
@@ -337,7 +361,8 @@ class OutputDirUploadedAtEnd(Rule):
     covered_by = ("PF101",)
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        if not plan.stated("training.output_dir") or not saves_checkpoints(plan):
+        # an unstated output_dir is Trainer's default (``trainer_output``), never under /opt/ml
+        if not saves_checkpoints(plan):
             return
         if plan.spec.compute is not None and plan.spec.compute.provider != "sagemaker":
             return
@@ -425,22 +450,25 @@ def stale_checkpoints(plan: Plan) -> tuple[Path, list[str]]:
     candidates = [written]
     if not written.is_absolute():
         candidates = [plan.loaded.path.parent / written, Path.cwd() / written]
-    seen: set[Path] = set()
-    for target in candidates:
-        key = target.resolve()
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            found = sorted(
-                (p.name for p in target.glob("checkpoint-*") if p.is_dir()),
-                key=lambda n: (len(n), n),
-            )
-        except OSError:
-            found = []
+    for target in candidates:  # the same folder twice is globbed twice: cheaper than resolving
+        found = checkpoint_dirs(target)
         if found:
             return target, found
-    return candidates[0], []
+    return candidates[0], found
+
+
+def checkpoint_dirs(folder: Path) -> list[str]:
+    """Names of the ``checkpoint-*`` directories in ``folder``, in Trainer's numeric order.
+
+    An unreadable or unlistable path (a name too long for the filesystem) holds none.
+    """
+    try:
+        return sorted(
+            (p.name for p in folder.glob("checkpoint-*") if p.is_dir()),
+            key=lambda n: (len(n), n),
+        )
+    except OSError:
+        return []
 
 
 class StaleLocalCheckpoints(Rule):
@@ -486,10 +514,7 @@ class StaleLocalCheckpoints(Rule):
     source_url = "https://github.com/huggingface/transformers/pull/37260"
 
     def check(self, plan: Plan) -> Iterator[Finding]:
-        compute = plan.spec.compute
-        if compute is not None and compute.provider != "local":
-            return
-        if not plan.stated("training.output_dir") or on_sagemaker(plan):
+        if not plan.stated("training.output_dir") or on_sagemaker(plan):  # local or unknown
             return
         target, found = stale_checkpoints(plan)
         if not found:
@@ -537,8 +562,9 @@ def param_counts(plan: Plan) -> tuple[int, int] | None:
         import memplan
 
         from ..memory import lora_setup
+        from ..spec.loader import model_target
 
-        arch = memplan.load_architecture(plan.loaded.model_target() or spec.model.name)
+        arch = memplan.load_architecture(model_target(plan.loaded.path, spec.model.name))
         counts = memplan.count_params(arch, lora_setup(spec))
     except (AttributeError, ImportError, ValueError):
         return None
@@ -552,14 +578,15 @@ def checkpoint_gb(plan: Plan, total: int, trainable: int) -> float:
     state for them. Full fine-tune: every weight in the model dtype plus optimizer state.
     """
     spec = plan.spec
-    optim = optimizer_bytes_per_param(str(training_value(plan, "optim", "adamw_torch")))
-    if bool(training_value(plan, "save_only_model", False)):
+    # unset reads as Trainer's adamw_torch; a stated None as "None": AdamW's 8 bytes either way
+    optim = optimizer_bytes_per_param(str(training_value(plan, "optim")))
+    if bool(training_value(plan, "save_only_model")):
         optim = 0.0
     if spec.lora is not None:
         weights = trainable * 4.0
     else:
         dtype = spec.model.dtype if spec.model is not None else "float32"
-        weights = total * DTYPE_BYTES.get(dtype, 2.0)
+        weights = total * DTYPE_BYTES[dtype]  # every model.dtype the loader accepts
     return (weights + trainable * optim) / 1e9
 
 
@@ -608,20 +635,19 @@ INSTANCE_STORE_GB: dict[str, int] = {
 }
 
 
-def training_storage(plan: Plan) -> tuple[float, str, str] | None:
-    """(GB, how it is described, the key that sizes it) of the disk holding the checkpoints."""
+def training_storage(plan: Plan) -> tuple[float, str, bool] | None:
+    """(GB, how it is described, whether it is the EBS volume) of the disk holding checkpoints.
+
+    The volume is sized by ``compute.volume_size_gb``; instance storage only by the type.
+    """
     compute = plan.spec.compute
     if compute is None:
         return None
-    local = INSTANCE_STORE_GB.get(compute.instance_type or "")
+    local = INSTANCE_STORE_GB.get(str(compute.instance_type))
     if local is not None:
-        return (
-            float(local),
-            f"the {local} GB instance storage of {compute.instance_type}",
-            ("compute.instance_type"),
-        )
+        return float(local), f"the {local} GB instance storage of {compute.instance_type}", False
     size = compute.volume_size_gb
-    return float(size), f"volume_size_gb {size}", "compute.volume_size_gb"
+    return float(size), f"volume_size_gb {size}", True
 
 
 class CheckpointsExceedVolume(Rule):
@@ -692,25 +718,26 @@ class CheckpointsExceedVolume(Rule):
             return
         total, trainable = counts
         one = checkpoint_gb(plan, total, trainable)
-        limit = training_value(plan, "save_total_limit", None)
-        best = bool(training_value(plan, "load_best_model_at_end", False))
+        limit = training_value(plan, "save_total_limit")
+        best = bool(training_value(plan, "load_best_model_at_end"))
         if isinstance(limit, int) and limit > 0:
             kept = max(limit, 2 if best else 1)
             how = f"save_total_limit {limit}"
         else:
             steps = total_steps(plan)
-            every = save_every_steps(plan, steps)
+            every = save_every_steps(plan)
             if steps is None or every is None:
                 return
-            kept = steps // every + 1
-            how = f"save_total_limit unset: {kept} saves over {steps:,} steps"
+            kept = steps // every + 1  # Trainer rotates only for a limit > 0: every save stays
+            said = "unset" if limit is None else limit
+            how = f"save_total_limit {said}: {kept} saves over {steps:,} steps"
         base = total * 2.0 / 1e9  # the base model's download (hub weights in 16-bit)
         need = kept * one + base
         storage = training_storage(plan)
         if storage is None or need <= storage[0]:
             return
-        size, where, key = storage
-        if key == "compute.volume_size_gb":
+        size, where, on_volume = storage
+        if on_volume:
             fix = (
                 f"Set compute.volume_size_gb to at least {int(need * 1.2) + 1}, or lower "
                 "training.save_total_limit (keeping at least 2)."
@@ -721,7 +748,7 @@ class CheckpointsExceedVolume(Rule):
                 "size: on this type volume_size_gb is ignored."
             )
         yield self.finding(
-            "training.save_total_limit" if key != "compute.volume_size_gb" else key,
+            "compute.volume_size_gb" if on_volume else "training.save_total_limit",
             f"{kept} checkpoint(s) of ~{one:.1f} GB ({how}) plus the {base:.0f} GB base model "
             f"need ~{need:.0f} GB, more than {where}",
             fix=fix,
@@ -786,7 +813,7 @@ class CheckpointsClobberedAcrossNodes(Rule):
             return
         if not c.checkpoint_s3_uri or not saves_checkpoints(plan):
             return
-        if not bool(training_value(plan, "save_on_each_node", False)):
+        if not bool(training_value(plan, "save_on_each_node")):
             return
         yield self.finding(
             "training.save_on_each_node",
