@@ -37,6 +37,8 @@ class DurationEstimate:
     seconds_per_step: float
     hours: float
     grad_accum: int = 1
+    #: Optimizer steps in one pass over the data (None when its size is unknown).
+    steps_per_epoch: int | None = None
 
     def hours_for_steps(self, steps: int) -> float:
         """Wall hours of compute to reach ``steps`` optimizer steps."""
@@ -53,6 +55,7 @@ class DurationEstimate:
             "instance_count": self.instance_count,
             "world_size": self.world_size,
             "total_steps": self.total_steps,
+            "steps_per_epoch": self.steps_per_epoch,
             "global_batch": self.global_batch,
             "gradient_accumulation_steps": self.grad_accum,
             "tokens": self.tokens,
@@ -102,6 +105,7 @@ def estimate_duration(
         seconds_per_step=seconds / steps,
         hours=seconds / 3600.0,
         grad_accum=workload.grad_accum_for(world),
+        steps_per_epoch=workload.steps_per_epoch(world),
     )
 
 

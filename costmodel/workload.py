@@ -119,12 +119,23 @@ class Workload:
             if self.reference_world_size is None or self.reference_world_size == world_size:
                 return self.max_steps
             return max(math.ceil(self.examples(world_size) / self.global_batch(world_size)), 1)
-        assert self.num_examples is not None
+        per_epoch = self.steps_per_epoch(world_size)
+        assert per_epoch is not None
+        return max(math.ceil(self.epochs * per_epoch), 1)
+
+    def steps_per_epoch(self, world_size: int) -> int | None:
+        """Optimizer steps in one pass over the data set (Trainer's rounding), or None when the
+        data set's size is not known.
+
+        This is the interval of ``save_strategy: epoch`` whatever ends the run: with
+        ``max_steps`` set, Trainer ignores ``num_train_epochs`` but an epoch is still one pass.
+        """
+        if not self.num_examples:
+            return None
         per_device_batches = math.ceil(
             self.num_examples / (self.per_device_batch_size * world_size)
         )
-        per_epoch = max(per_device_batches // self.grad_accum_for(world_size), 1)
-        return max(math.ceil(self.epochs * per_epoch), 1)
+        return max(per_device_batches // self.grad_accum_for(world_size), 1)
 
     def examples(self, world_size: int) -> float:
         """Examples processed (with repeats across epochs)."""

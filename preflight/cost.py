@@ -315,15 +315,16 @@ def compare_spec(
     )
 
 
-def _save_every_steps(loaded: LoadedSpec, total_steps: int) -> int | None:
-    """Steps between checkpoints the Trainer would use (None for save_strategy "no")."""
+def _save_every_steps(loaded: LoadedSpec, dur: costmodel.DurationEstimate) -> int | None:
+    """Steps between checkpoints the Trainer would use (None for save_strategy "no", and for
+    "epoch" when the data set's size, so the length of an epoch, is not known)."""
     tr = loaded.spec.training
+    total_steps = dur.total_steps
     strategy = str(tr.get("save_strategy", "steps") or "steps").lower()
     if strategy in ("no", "savestrategy.no"):
         return None
     if strategy in ("epoch", "savestrategy.epoch"):
-        epochs = float(tr.get("num_train_epochs", 3.0) or 3.0)
-        return max(int(total_steps / max(epochs, 1.0)), 1)
+        return dur.steps_per_epoch
     steps = tr.get("save_steps", 500)
     if steps is None:
         return None
@@ -340,7 +341,8 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
     ``spot_expected_usd``, ``recommendation`` ("spot" or "on-demand" for the spec's instance),
     ``recommendation_reason``, ``optimal_save_steps``, ``optimal_interval_minutes``,
     ``save_steps`` (what the spec's Trainer would use) and ``save_interval_minutes``,
-    ``first_checkpoint_hours``, ``seconds_per_step``, ``total_steps``, ``compute_hours``,
+    ``first_checkpoint_hours``, ``seconds_per_step``, ``total_steps``, ``steps_per_epoch``,
+    ``compute_hours``,
     ``spot_p90_hours``, ``spot_p90_usd``, ``max_run_hours`` with ``exceeds_max_run`` (P90
     running hours for spot), ``max_wait_hours`` with ``max_wait_risk`` (share of spot runs whose
     wall time, waits included, exceeds it),
@@ -363,7 +365,7 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
         return None
     dur = cmp.durations[cmp.primary]
     market_row = sp if compute.spot else od
-    save_every = _save_every_steps(loaded, dur.total_steps)
+    save_every = _save_every_steps(loaded, dur)
     first_ckpt = None
     if save_every is not None and save_every <= dur.total_steps:
         first_ckpt = dur.hours_for_steps(save_every)
@@ -407,6 +409,7 @@ def cost_summary(loaded: LoadedSpec) -> dict[str, Any] | None:
         "first_checkpoint_hours": None if first_ckpt is None else round(first_ckpt, 3),
         "seconds_per_step": round(dur.seconds_per_step, 4),
         "total_steps": dur.total_steps,
+        "steps_per_epoch": dur.steps_per_epoch,
         "max_run_hours": compute.max_run_hours,
         "exceeds_max_run": market_hours > compute.max_run_hours,
         "max_wait_hours": compute.max_wait_hours,

@@ -636,7 +636,8 @@ class FirstSaveAfterRunEnds(Rule):
     What it does:
     Compares the steps between saves with the run's total optimizer steps (`max_steps`, or the
     cost model's count from the data size), and flags `save_strategy: epoch` on a single-epoch
-    run.
+    run, or with a `max_steps` that ends the run inside its first epoch (an epoch is one pass over
+    the data whatever `num_train_epochs` says).
 
     Why is this bad?
     If the first periodic save comes after the last step, the only checkpoint is the final one,
@@ -677,11 +678,22 @@ class FirstSaveAfterRunEnds(Rule):
         if kind == "epoch":
             epochs = float(training_value(plan, "num_train_epochs") or 3.0)
             max_steps = training_value(plan, "max_steps")
-            if epochs <= 1 and not (isinstance(max_steps, int) and max_steps > 0):
+            capped = isinstance(max_steps, int) and max_steps > 0
+            if epochs <= 1 and not capped:
                 yield self.finding(
                     "training.save_strategy",
                     f'save_strategy "epoch" with num_train_epochs {epochs:g}: the only '
                     "checkpoint is written at the very end of the run",
+                )
+            per_epoch = save_every_steps(plan)  # one pass over the data: the cost model's
+            if capped and steps is not None and per_epoch is not None and per_epoch > steps:
+                yield self.finding(
+                    "training.save_strategy",
+                    f'save_strategy "epoch" with max_steps {max_steps:,}: an epoch is '
+                    f"{per_epoch:,} optimizer steps, so the run stops before its first epoch "
+                    "save and the only checkpoint is the final one",
+                    fix=f'Set save_strategy "steps" and save_steps to at most '
+                    f"{max(steps // 10, 1):,} (a tenth of the run).",
                 )
             return
         every = save_every_steps(plan)

@@ -177,21 +177,21 @@ def total_steps(plan: Plan) -> int | None:
     return None
 
 
-def save_every_steps(plan: Plan, steps: int | None = None) -> int | None:
+def save_every_steps(plan: Plan) -> int | None:
     """Optimizer steps between checkpoints, as Trainer counts them (ratios resolved)."""
     kind = save_strategy(plan)
     if kind in ("no", "best"):
         return None
-    steps = steps if steps is not None else total_steps(plan)
     if kind == "epoch":
-        if steps is None:
-            return None
-        epochs = float(training_value(plan, "num_train_epochs") or 3.0)  # 0 reads as the default
-        return max(int(steps / max(epochs, 1.0)), 1)
+        # One pass over the data, which only the cost model knows (the data set's size); not
+        # total steps / num_train_epochs, which max_steps makes wrong (Trainer then ignores
+        # num_train_epochs, but an epoch is still one pass).
+        return plan.cost.get("steps_per_epoch") if plan.cost else None
     value = training_value(plan, "save_steps")
     if not isinstance(value, int | float) or value <= 0:
         return None
     if value < 1:
+        steps = total_steps(plan)
         return None if steps is None else max(int(value * steps), 1)
     return int(value)
 

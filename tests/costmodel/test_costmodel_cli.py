@@ -158,6 +158,23 @@ def test_cost_summary_for_preflight() -> None:
     assert save_steps_vs_optimal(summary)[0] == 1000
 
 
+def test_cost_summary_epoch_saves_are_one_pass_over_the_data(tmp_path: Path) -> None:
+    """The seed-fixed spec (19.5M examples, batch 1 x grad_accum 16 = 1,218,750 steps an epoch)
+    with save_strategy epoch and its max_steps 150,000: Trainer stops long before the first
+    epoch ends, so the first epoch save is the final one, not max_steps / num_train_epochs."""
+    from preflight.cost import cost_summary
+
+    text = (EXAMPLES / "seed-fixed.yaml").read_text()
+    assert "  save_strategy: steps\n" in text and "  max_steps: 150000\n" in text
+    spec = tmp_path / "epoch.yaml"
+    spec.write_text(text.replace("  save_strategy: steps\n", "  save_strategy: epoch\n"))
+    summary = cost_summary(load_spec(spec))
+    assert summary is not None
+    assert summary["total_steps"] == 150_000
+    assert summary["steps_per_epoch"] == summary["save_steps"] == 1_218_750
+    assert summary["first_checkpoint_hours"] is None  # no periodic save inside the run
+
+
 def test_cost_summary_is_none_without_instance(tmp_path: Path) -> None:
     from preflight.cost import cost_summary
 

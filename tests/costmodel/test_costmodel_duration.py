@@ -49,6 +49,18 @@ def test_steps_follow_the_trainer() -> None:
     assert _w(max_steps=10, per_device_batch_size=2, grad_accum=3).examples(2) == 120
 
 
+def test_an_epoch_is_one_pass_over_the_data_whatever_ends_the_run() -> None:
+    # 1000 examples / batch 2 = 500 batches // grad_accum 4 = 125 optimizer steps per epoch,
+    # with max_steps 300 too (Trainer then ignores num_train_epochs, not the epoch's length)
+    assert _w(per_device_batch_size=2, grad_accum=4, epochs=2).steps_per_epoch(1) == 125
+    assert _w(per_device_batch_size=2, grad_accum=4, max_steps=300).steps_per_epoch(1) == 125
+    assert _w(per_device_batch_size=2, grad_accum=4).steps_per_epoch(4) == 31  # 125 // 4
+    assert _w(num_examples=None, max_steps=300).steps_per_epoch(1) is None  # size unknown
+    est = estimate_duration(_w(max_steps=300, per_device_batch_size=2), "ml.g5.xlarge")
+    assert (est.total_steps, est.steps_per_epoch) == (300, 500)
+    assert est.to_json()["steps_per_epoch"] == 500
+
+
 def test_hours_from_given_throughput() -> None:
     w = _w(lora=False, num_examples=3600, tokens_per_example=1000, hidden_size=1, num_layers=1)
     # tokens 3.6e6 x (6e9 + 12000) FLOP / 100 TFLOPS

@@ -106,6 +106,34 @@ def test_pf210_save_per_epoch(
     assert got == ([] if expected_epochs is None else [one_epoch(expected_epochs)])
 
 
+@pytest.mark.parametrize(
+    ("per_epoch", "fires"),
+    [(801, True), (800, False), (799, False), (None, False)],  # None: the data's size unknown
+)
+def test_pf210_epoch_saves_under_max_steps(
+    tmp_path: Path, per_epoch: int | None, fires: bool
+) -> None:
+    """max_steps 800 with an epoch of 801 steps: Trainer stops before the first epoch ends
+    (an epoch of exactly 800 saves at the last step, a periodic save as with save_steps)."""
+    training = {"save_strategy": "epoch", "num_train_epochs": 3, "max_steps": 800}
+    facts = {"cost": {"total_steps": 800, "steps_per_epoch": per_epoch, "hours": 10.0}}
+    got = run("PF210", {"training": training}, tmp_path, facts=facts)
+    assert got == (
+        [
+            (
+                "training.save_strategy",
+                "warning",
+                'save_strategy "epoch" with max_steps 800: an epoch is 801 optimizer steps, so '
+                "the run stops before its first epoch save and the only checkpoint is the "
+                "final one",
+                'Set save_strategy "steps" and save_steps to at most 80 (a tenth of the run).',
+            )
+        ]
+        if fires
+        else []
+    )
+
+
 # --- PF211: batches a resume replays -----------------------------------------------------------
 
 

@@ -181,12 +181,32 @@ def test_pf105_kept_checkpoints(
 
 
 def test_pf105_kept_from_the_cost_model_steps(tmp_path: Path) -> None:
-    # 2 epochs over the cost model's 800 steps: a save every 400, 800 // 400 + 1 = 3 saves
+    # 2 epochs of the cost model's 400 steps: a save every 400, 800 // 400 + 1 = 3 saves
     training = {"save_strategy": "epoch", "num_train_epochs": 2}
-    assert _kept(tmp_path, training, cost={"total_steps": 800}) == (
+    cost = {"total_steps": 800, "steps_per_epoch": 400}
+    assert _kept(tmp_path, training, cost=cost) == (
         "3 checkpoint(s) of ~10.0 GB (save_total_limit unset: 3 saves over 800 steps) plus the "
         "2 GB base model need ~32 GB, more than volume_size_gb 1"
     )
+
+
+def test_pf105_epoch_saves_follow_the_data_not_num_train_epochs_under_max_steps(
+    tmp_path: Path,
+) -> None:
+    """max_steps 800 with an epoch of 250 steps: Trainer ignores num_train_epochs 2 and saves at
+    250, 500, 750 and the final 800, so 800 // 250 + 1 = 4 saves, not 800 / 2 -> 3."""
+    training = {"save_strategy": "epoch", "num_train_epochs": 2, "max_steps": 800}
+    cost = {"total_steps": 800, "steps_per_epoch": 250}
+    assert _kept(tmp_path, training, cost=cost).startswith(
+        "4 checkpoint(s) of ~10.0 GB (save_total_limit unset: 4 saves over 800 steps)"
+    )
+    # Without the data set's size an epoch's length is unknown: no count, no finding.
+    unknown = {"total_steps": 800, "steps_per_epoch": None}
+    assert (
+        pf105(tmp_path, FULL_1B, training, {"volume_size_gb": 1}, override=EBS_ONLY, cost=unknown)
+        == []
+    )
+    assert pf105(tmp_path, FULL_1B, training, {"volume_size_gb": 1}, override=EBS_ONLY) == []
 
 
 @pytest.mark.parametrize(
@@ -482,8 +502,8 @@ def test_total_steps_bound(tmp_path: Path, training: dict[str, Any], expected: i
         ({"save_steps": 2, "max_steps": 100}, 2),
         ({"save_steps": 0.99, "max_steps": 100}, 99),  # a ratio: int(0.99 * 100)
         ({"save_steps": 0, "max_steps": 100}, None),  # never saves on a step count
-        # 0 epochs reads as Trainer's default 3: 900 / 3
-        ({"save_strategy": "epoch", "num_train_epochs": 0, "max_steps": 900}, 300),
+        # an epoch's length needs the data set's size (the cost model), whatever the epochs
+        ({"save_strategy": "epoch", "num_train_epochs": 0, "max_steps": 900}, None),
     ],
 )
 def test_save_every_steps_bounds(
