@@ -122,15 +122,10 @@ def list_checkpoint_rows(output_dir: Path, manifest: Manifest) -> list[dict[str,
 
 def record(ctx: RunContext, result: RunResult, error: BaseException | None) -> None:
     path = result.output_dir / RECORD_NAME
-    data: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            data = json.loads(path.read_bytes())  # trainjob writes it: UTF-8 JSON
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):  # torn, or JSON of another shape: kept, never lost
-            keep_aside(path)
-            data = {}
+    data = _read_record(path) if path.is_file() else {}
+    if data is None:  # torn, or JSON of another shape: kept aside, never lost
+        keep_aside(path)
+        data = {}
     spec_file = Path(ctx.loaded.path)
     data.setdefault("attempts", []).append(
         {
@@ -158,6 +153,15 @@ def record(ctx: RunContext, result: RunResult, error: BaseException | None) -> N
 
 
 STAGING = ".trainjob-staging"
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    """The run record trainjob wrote (UTF-8 JSON, an object), or None when it is not one."""
+    try:
+        data = json.loads(path.read_bytes())
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def write_final_dir(target: Path, write: Any, *, step: int, outcome: str) -> None:
