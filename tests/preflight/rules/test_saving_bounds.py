@@ -134,6 +134,14 @@ def test_pf210_epoch_saves_under_max_steps(
     )
 
 
+def test_pf210_epoch_fix_never_says_zero_steps(tmp_path: Path) -> None:
+    """A 9-step run inside a 10-step epoch: a tenth of it is 9 // 10 = 0, the fix says 1."""
+    training = {"save_strategy": "epoch", "max_steps": 9}
+    facts = {"cost": {"total_steps": 9, "steps_per_epoch": 10, "hours": 0.1}}
+    (got,) = run("PF210", {"training": training}, tmp_path, facts=facts)
+    assert got[3] == 'Set save_strategy "steps" and save_steps to at most 1 (a tenth of the run).'
+
+
 # --- PF211: batches a resume replays -----------------------------------------------------------
 
 
