@@ -70,8 +70,18 @@ def main(argv: list[str]) -> int:
     for module, total, c, rate in rows:
         lines.append(
             f"| {module} | {total} | {c['killed']} | {c['survived']} | {c['no tests']} | "
-            f"{c['timeout']} | {c['not run']} | {rate:.0%} |"
+            f"{c['timeout']} | {c['not run']} | {rate:.1%} |"
         )
+    every: Counter[str] = Counter()
+    for _, _, c, _ in rows:
+        every.update(c)
+    judged = every["killed"] + every["survived"] + every["timeout"] + every["no tests"]
+    overall = (every["killed"] + every["timeout"]) / judged if judged else 0.0
+    lines.append(
+        f"| **all** | {sum(total for _, total, _, _ in rows)} | {every['killed']} | "
+        f"{every['survived']} | {every['no tests']} | {every['timeout']} | {every['not run']} | "
+        f"{overall:.1%} |"
+    )
     print("\n".join(lines))
     if root == ROOT:
         (HERE / "kill_rates.md").write_text("\n".join(lines) + "\n")
