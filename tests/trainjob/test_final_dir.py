@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -119,20 +118,6 @@ def test_final_is_complete_only_for_the_same_step_and_unchanged_files(tmp_path: 
     assert not final_is_complete(target, 3)
     (target / "tokenizer.json").unlink()
     assert not final_is_complete(target, 3)
-
-
-@pytest.fixture
-def logged() -> Iterator[list[logging.LogRecord]]:
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("trainjob")
-    old = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-    logger.setLevel(old)
 
 
 def test_copy_final_carries_the_model_files_only(

@@ -10,7 +10,6 @@ import logging
 import platform
 import re
 import time
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
@@ -102,21 +101,6 @@ def loaded_full(tmp_path_factory: pytest.TempPathFactory) -> Any:
     path = folder / "full.yaml"
     path.write_text(json.dumps(spec))
     return load_spec(path)
-
-
-@pytest.fixture
-def logged() -> Iterator[list[logging.LogRecord]]:
-    """Everything the ``trainjob`` logger emits (it does not propagate once the CLI set it up)."""
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("trainjob")
-    old = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
-    logger.setLevel(old)
 
 
 def lines(records: list[logging.LogRecord], level: int | None = None) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import locale
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,27 +32,6 @@ from trainjob.resume import (
 )
 from trainjob.runcontext import RunContext, RunOptions
 from trainjob.signals import EarlyStop
-
-
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname} {record.getMessage()}")
-
-
-@pytest.fixture
-def logged() -> Iterator[list[str]]:
-    logger = logging.getLogger("trainjob")
-    seen = Lines()
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(seen)
-    yield seen.lines
-    logger.removeHandler(seen)
-    logger.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
@@ -117,7 +95,7 @@ def test_the_newest_valid_checkpoint_is_chosen_and_nothing_is_written(tmp_path: 
 
 
 def test_a_broken_newest_checkpoint_is_moved_aside_logged_and_recorded(
-    tmp_path: Path, logged: list[str]
+    tmp_path: Path, log_lines: list[str]
 ) -> None:
     out = tmp_path / "out"
     older = trainer_checkpoint(out, 5)
@@ -129,7 +107,7 @@ def test_a_broken_newest_checkpoint_is_moved_aside_logged_and_recorded(
     (moved,) = quarantined_dirs(out)
     assert not broken.exists() and (out / moved / "adapter_model.safetensors").is_file()
     problems = "optimizer.pt missing; scheduler.pt missing"
-    assert logged == [
+    assert log_lines == [
         f"WARNING moved aside invalid checkpoint-10 -> {moved} ({problems}); it is kept, "
         "not deleted"
     ]
@@ -245,14 +223,14 @@ def recorded(
     return CheckpointCheck(path=folder, step=10), manifest
 
 
-def test_the_same_job_resumes_silently(tmp_path: Path, logged: list[str]) -> None:
+def test_the_same_job_resumes_silently(tmp_path: Path, log_lines: list[str]) -> None:
     check, manifest = recorded(tmp_path, PLAN)
     assert check_resume(check, manifest, dict(PLAN), allow_mismatch=False) is False
     # a key that does not change the job (the count of examples) is not compared
     assert (
         check_resume(check, manifest, {**PLAN, "num_examples": 999}, allow_mismatch=False) is False
     )
-    assert logged == []
+    assert log_lines == []
 
 
 def test_every_key_that_makes_another_job_is_refused_by_name(tmp_path: Path) -> None:
@@ -277,11 +255,11 @@ def test_the_refusal_names_every_change_in_order_and_the_ways_out(tmp_path: Path
     assert refused.value.exit_code == 1
 
 
-def test_allow_mismatch_resumes_with_a_warning(tmp_path: Path, logged: list[str]) -> None:
+def test_allow_mismatch_resumes_with_a_warning(tmp_path: Path, log_lines: list[str]) -> None:
     check, manifest = recorded(tmp_path, PLAN)
     now = {**PLAN, "max_steps": 40, "max_length": 48}
     assert check_resume(check, manifest, now, allow_mismatch=True) is True
-    assert logged == [
+    assert log_lines == [
         "WARNING resuming checkpoint-10 although the job changed (--allow-mismatch): "
         "max_steps: 20 -> 40; max_length: 24 -> 48"
     ]

@@ -9,7 +9,6 @@ killing pytest. Under a second: no training, transformers only for the state obj
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
@@ -34,15 +33,6 @@ class Caught:
         self.got.append(signum)
 
 
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname} {record.getMessage()}")
-
-
 @pytest.fixture(autouse=True)
 def caught() -> Iterator[dict[int, Caught]]:
     """SIGTERM and SIGINT go to recording handlers in every test (a handler that failed to take
@@ -54,18 +44,6 @@ def caught() -> Iterator[dict[int, Caught]]:
     yield mine
     for s, handler in before.items():
         signal.signal(s, handler)
-
-
-@pytest.fixture
-def logged() -> Iterator[list[str]]:
-    logger = logging.getLogger("trainjob")
-    seen = Lines()
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(seen)
-    yield seen.lines
-    logger.removeHandler(seen)
-    logger.setLevel(level)
 
 
 def send(sig: int) -> None:
@@ -94,7 +72,7 @@ def in_thread(fn: Any) -> None:
 
 
 def test_early_stop_takes_sigterm_and_gives_it_back(
-    caught: dict[int, Caught], logged: list[str]
+    caught: dict[int, Caught], log_lines: list[str]
 ) -> None:
     early = EarlyStop()
     assert early.requested is False
@@ -103,7 +81,7 @@ def test_early_stop_takes_sigterm_and_gives_it_back(
     send(signal.SIGTERM)
     assert early.requested is True
     assert caught[signal.SIGTERM].got == []  # the process would have died here without it
-    assert logged == [
+    assert log_lines == [
         "WARNING SIGTERM received before or after training; stopping at the next safe point"
     ]
     early.uninstall()
@@ -192,7 +170,7 @@ def test_signal_save_is_a_trainer_callback_taking_both_signals(
 
 
 def test_sigterm_asks_for_a_save_at_the_step_end_then_the_timing_is_logged(
-    guard: Any, caught: dict[int, Caught], logged: list[str]
+    guard: Any, caught: dict[int, Caught], log_lines: list[str]
 ) -> None:
     saver = saver_for(guard)
     saver.install()
@@ -219,7 +197,7 @@ def test_sigterm_asks_for_a_save_at_the_step_end_then_the_timing_is_logged(
     assert saver.seconds == first  # measured once: signal to the first validated save
     again = step_end(saver, 8)  # already stopping: a later step end changes nothing
     assert not again.should_save and not again.should_training_stop and saver.saved_step == 7
-    assert logged == [
+    assert log_lines == [
         "WARNING SIGTERM received: saving a checkpoint at the end of this step, then stopping",
         "INFO SIGTERM: saving checkpoint-7 before the grace period ends",
         f"INFO SIGTERM save took {first:.2f} s from signal to validated checkpoint "
@@ -228,7 +206,9 @@ def test_sigterm_asks_for_a_save_at_the_step_end_then_the_timing_is_logged(
     saver.uninstall()
 
 
-def test_a_valid_checkpoint_of_that_step_is_not_saved_again(guard: Any, logged: list[str]) -> None:
+def test_a_valid_checkpoint_of_that_step_is_not_saved_again(
+    guard: Any, log_lines: list[str]
+) -> None:
     make_checkpoint(guard.output_dir, 5)
     saver = saver_for(guard)
     saver.request("SIGINT")
@@ -237,7 +217,7 @@ def test_a_valid_checkpoint_of_that_step_is_not_saved_again(guard: Any, logged: 
     assert control.should_save is False and control.should_training_stop is True
     assert saver.saved_step == 5 and guard._next_kind == "periodic"
     assert saver.seconds is not None and 0 <= saver.seconds <= time.monotonic() - at
-    assert logged == ["INFO SIGINT: checkpoint-5 already saved and valid; stopping"]
+    assert log_lines == ["INFO SIGINT: checkpoint-5 already saved and valid; stopping"]
 
 
 def test_an_invalid_checkpoint_of_that_step_is_saved_again(guard: Any) -> None:
@@ -257,7 +237,7 @@ def test_a_save_only_model_checkpoint_needs_no_optimizer(guard: Any) -> None:
     assert step_end(saver, 5).should_save is False
 
 
-def test_a_second_ctrl_c_interrupts_at_once(guard: Any, logged: list[str]) -> None:
+def test_a_second_ctrl_c_interrupts_at_once(guard: Any, log_lines: list[str]) -> None:
     saver = saver_for(guard)
     saver.install()
     try:
@@ -268,7 +248,7 @@ def test_a_second_ctrl_c_interrupts_at_once(guard: Any, logged: list[str]) -> No
         send_expecting_interrupt(signal.SIGINT)
     finally:
         saver.uninstall()
-    assert logged == [
+    assert log_lines == [
         "WARNING SIGINT received: saving a checkpoint at the end of this step, then stopping"
     ]
 
