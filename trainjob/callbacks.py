@@ -48,6 +48,7 @@ class CheckpointGuard(TrainerCallback):
         watchdog_factor: float = 2.0,
         watchdog_poll_seconds: float = 30.0,
         on_checkpoint: Callable[[int], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.output_dir = output_dir
         self.manifest = manifest
@@ -60,6 +61,8 @@ class CheckpointGuard(TrainerCallback):
         self.watchdog_factor = watchdog_factor
         self.watchdog_poll_seconds = watchdog_poll_seconds
         self.on_checkpoint = on_checkpoint
+        # Step times, the canary's seconds and the watchdog all read this clock (tests pass one).
+        self.clock = clock
         self.written: list[int] = []
         self.best_checkpoint: str | None = None
         self._canary_pending = canary_steps is not None or canary_seconds is not None
@@ -69,14 +72,14 @@ class CheckpointGuard(TrainerCallback):
         self._last_ckpt_time = 0.0
         self._step_seconds: float | None = None
         self._last_step_time = 0.0
-        self._warned_at = 0.0
+        self._warned_at: float | None = None  # when the watchdog last warned
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- Trainer events -------------------------------------------------------------------------
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self._start_step = state.global_step
         self._start_time = self._last_ckpt_time = self._last_step_time = now
         if self.save_steps is not None and self.canary_steps is not None:
@@ -92,7 +95,7 @@ class CheckpointGuard(TrainerCallback):
             self._thread.start()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        now = time.monotonic()
+        now = self.clock()
         took = now - self._last_step_time
         self._last_step_time = now
         # Exponential average: cheap, and follows a job whose speed changes.
@@ -136,7 +139,7 @@ class CheckpointGuard(TrainerCallback):
         entry = self.manifest.record(folder, step=step, kind=kind, plan=self.plan)
         self._canary_pending = False  # any valid save proves the save path
         self.written.append(step)
-        self._last_ckpt_time = time.monotonic()
+        self._last_ckpt_time = self.clock()
         epoch_text = f"{epoch:.2f}" if epoch is not None else "-"
         label = {"canary": " (canary: proves the save path early)", "sigterm": " (on SIGTERM)"}
         log.info("[CHECK] CHECKPOINT SAVED: %s%s", folder, label.get(kind, ""))
@@ -195,26 +198,41 @@ class CheckpointGuard(TrainerCallback):
 
     def overdue(self, now: float | None = None) -> float | None:
         """Seconds since the last checkpoint if that is longer than expected, else None."""
+        late = self._late(self.clock() if now is None else now)
+        return late[0] if late else None
+
+    def _late(self, now: float) -> tuple[float, float] | None:
+        """(seconds since the last checkpoint, seconds expected) when the next one is overdue."""
         expected = self.expected_interval()
-        now = time.monotonic() if now is None else now
         since = now - self._last_ckpt_time
         if expected is not None and since > expected:
-            return since
+            return since, expected
         return None
 
     def _watch(self) -> None:
         while not self._stop.wait(self.watchdog_poll_seconds):
-            since = self.overdue()
-            if since is not None and time.monotonic() - self._warned_at > since / 2:
-                self._warned_at = time.monotonic()
-                expected = self.expected_interval() or 0.0
-                log.warning(
-                    "WATCHDOG: no checkpoint for %.0f min (expected one within %.0f min at the "
-                    "current step time); check save_strategy/save_steps and the output dir %s",
-                    since / 60,
-                    expected / 60,
-                    self.output_dir,
-                )
+            self.warn_if_overdue()
+
+    def warn_if_overdue(self) -> bool:
+        """One watchdog look: warn if the next checkpoint is overdue, then again only once the
+        time since the last warning exceeds half the time since the last checkpoint (so the
+        warnings thin out on a job that has stopped saving)."""
+        now = self.clock()
+        late = self._late(now)
+        if late is None:
+            return False
+        since, expected = late
+        if self._warned_at is not None and now - self._warned_at <= since / 2:
+            return False
+        self._warned_at = now
+        log.warning(
+            "WATCHDOG: no checkpoint for %.0f min (expected one within %.0f min at the "
+            "current step time); check save_strategy/save_steps and the output dir %s",
+            since / 60,
+            expected / 60,
+            self.output_dir,
+        )
+        return True
 
     def stop_watchdog(self) -> None:
         self._stop.set()
