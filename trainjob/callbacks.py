@@ -45,8 +45,8 @@ class CheckpointGuard(TrainerCallback):
         save_steps: int | None,
         canary_steps: int | None,
         canary_seconds: float | None,
+        watchdog_poll_seconds: float,
         watchdog_factor: float = 2.0,
-        watchdog_poll_seconds: float = 30.0,
         on_checkpoint: Callable[[int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -64,17 +64,24 @@ class CheckpointGuard(TrainerCallback):
         # Step times, the canary's seconds and the watchdog all read this clock (tests pass one).
         self.clock = clock
         self.written: list[int] = []
-        self.best_checkpoint: str | None = None
-        self._canary_pending = canary_steps is not None or canary_seconds is not None
+        # No folder is named "", so "" would protect nothing, exactly as None does.
+        self.best_checkpoint: str | None = None  # pragma: no mutate
         self._next_kind = "periodic"
-        self._start_step = 0
-        self._start_time = 0.0
-        self._last_ckpt_time = 0.0
+        # Set by on_train_begin, which Trainer calls before any other event; nothing reads them
+        # before (``_late`` returns before reading the last checkpoint's time until a step ends).
+        self._start_step: int
+        self._start_time: float
+        self._last_ckpt_time: float
+        self._last_step_time: float
         self._step_seconds: float | None = None
-        self._last_step_time = 0.0
         self._warned_at: float | None = None  # when the watchdog last warned
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    @property
+    def canary_pending(self) -> bool:
+        """A canary save is still to come: one is set, and no valid save has proved the path yet
+        (``after_save`` clears both settings)."""
+        return self.canary_steps is not None or self.canary_seconds is not None
 
     # -- Trainer events -------------------------------------------------------------------------
 
@@ -86,13 +93,8 @@ class CheckpointGuard(TrainerCallback):
             # A regular save that comes before the canary would is the canary.
             if self.save_steps <= self.canary_steps:
                 self.canary_steps = None
-                if self.canary_seconds is None:
-                    self._canary_pending = False
         if state.is_world_process_zero and self.watchdog_poll_seconds > 0:
-            self._thread = threading.Thread(
-                target=self._watch, name="trainjob-watchdog", daemon=True
-            )
-            self._thread.start()
+            threading.Thread(target=self._watch, name="trainjob-watchdog", daemon=True).start()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         now = self.clock()
@@ -102,7 +104,7 @@ class CheckpointGuard(TrainerCallback):
         self._step_seconds = (
             took if self._step_seconds is None else 0.9 * self._step_seconds + 0.1 * took
         )
-        if self._canary_pending and not control.should_save:
+        if self.canary_pending and not control.should_save:
             steps = state.global_step - self._start_step
             due = (self.canary_steps is not None and steps >= self.canary_steps) or (
                 self.canary_seconds is not None and now - self._start_time >= self.canary_seconds
@@ -137,7 +139,7 @@ class CheckpointGuard(TrainerCallback):
                 "broken; stopping now rather than training on with nothing to resume from."
             )
         entry = self.manifest.record(folder, step=step, kind=kind, plan=self.plan)
-        self._canary_pending = False  # any valid save proves the save path
+        self.canary_steps = self.canary_seconds = None  # any valid save proves the save path
         self.written.append(step)
         self._last_ckpt_time = self.clock()
         epoch_text = f"{epoch:.2f}" if epoch is not None else "-"
@@ -165,8 +167,7 @@ class CheckpointGuard(TrainerCallback):
             return
         others = [p for p in list_checkpoints(self.output_dir) if p != newest]
         keep = max(limit - 1, 0)
-        protected = {self.best_checkpoint} if self.best_checkpoint else set()
-        surplus = [p for p in others if p.name not in protected]
+        surplus = [p for p in others if p.name != self.best_checkpoint]
         excess = len(others) - keep
         for path in surplus[: max(excess, 0)]:
             size = folder_bytes(path)
@@ -186,11 +187,9 @@ class CheckpointGuard(TrainerCallback):
         """Seconds within which the next checkpoint should appear, or None if unknown yet."""
         if self._step_seconds is None:
             return None
-        steps = [
-            s for s in (self.save_steps, self.canary_steps if self._canary_pending else None) if s
-        ]
+        steps = [s for s in (self.save_steps, self.canary_steps) if s]
         limits = [s * self._step_seconds for s in steps]
-        if self._canary_pending and self.canary_seconds is not None:
+        if self.canary_seconds is not None:
             limits.append(self.canary_seconds)
         if not limits:
             return None
@@ -204,10 +203,10 @@ class CheckpointGuard(TrainerCallback):
     def _late(self, now: float) -> tuple[float, float] | None:
         """(seconds since the last checkpoint, seconds expected) when the next one is overdue."""
         expected = self.expected_interval()
+        if expected is None:
+            return None
         since = now - self._last_ckpt_time
-        if expected is not None and since > expected:
-            return since, expected
-        return None
+        return (since, expected) if since > expected else None
 
     def _watch(self) -> None:
         while not self._stop.wait(self.watchdog_poll_seconds):
@@ -256,8 +255,9 @@ class ProgressCallback(TrainerCallback):
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.state.step = state.global_step
         self.state.tokens_seen = int(state.num_input_tokens_seen or 0)
-        if state.is_world_process_zero and self.renderer.live:
-            self.renderer.update(logged=False)
+        # Redraws a live bar (only rank 0 starts one); never logs: the plain line comes per
+        # logged loss, from on_log.
+        self.renderer.update(logged=False)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
         if logs and "eval_loss" in logs and state.is_world_process_zero:

@@ -222,9 +222,7 @@ def test_rotation_leaves_quarantined_and_other_folders_alone(
     g = guard(out, save_total_limit=1)
     save(g, args, 10)
     save(g, args, 20)
-    assert folders(out) == sorted(
-        [quarantined.name, "checkpoint-final", "checkpoint-20"]
-    )
+    assert folders(out) == sorted([quarantined.name, "checkpoint-final", "checkpoint-20"])
     assert (out / "checkpoint-3").is_file()
 
 
@@ -318,9 +316,7 @@ def test_a_model_only_save_needs_no_optimizer_when_told(out: Path) -> None:
 # -- the canary ---------------------------------------------------------------------------------
 
 
-def test_the_canary_counts_steps_from_the_resumed_step(
-    out: Path, args: TrainingArguments
-) -> None:
+def test_the_canary_counts_steps_from_the_resumed_step(out: Path, args: TrainingArguments) -> None:
     g = guard(out, save_steps=100, canary_steps=5)
     state = TrainerState(global_step=200)
     g.on_train_begin(args, state, TrainerControl())
@@ -364,6 +360,15 @@ def test_a_regular_save_before_the_canary_is_the_canary(
     g.on_train_begin(args, state, TrainerControl())
     asked = [state.global_step for _ in range(5) if step_end(g, args, state).should_save]
     assert asked == ([canary_at] if canary_at else [])
+
+
+def test_the_canary_without_a_step_schedule(out: Path, args: TrainingArguments) -> None:
+    """save_strategy epoch (no save_steps): the step canary still comes."""
+    g = guard(out, save_steps=None, canary_steps=5)
+    state = TrainerState()
+    g.on_train_begin(args, state, TrainerControl())
+    asked = [state.global_step for _ in range(5) if step_end(g, args, state).should_save]
+    assert asked == [5]
 
 
 def test_canary_seconds_stay_when_the_step_canary_is_dropped(
@@ -452,9 +457,7 @@ def test_no_expected_interval_without_a_step_schedule(out: Path, args: TrainingA
     assert g.overdue() is None and g.warn_if_overdue() is False
 
 
-def test_overdue_is_strictly_past_the_expected_interval(
-    out: Path, args: TrainingArguments
-) -> None:
+def test_overdue_is_strictly_past_the_expected_interval(out: Path, args: TrainingArguments) -> None:
     clock = Clock()
     g = guard(out, clock, save_steps=10)
     state = TrainerState()
@@ -479,26 +482,34 @@ def test_the_watchdog_warns_then_thins_out(
     g = guard(out, clock, save_steps=10)
     state = TrainerState()
     g.on_train_begin(args, state, TrainerControl())
-    clock.t += 6.0
+    clock.t += 4.55
     step_end(g, args, state)
-    expected = 10 * 6.0 * 2.0 + 60.0  # 180 s = 3 min
-    clock.t = 1000.0 + expected
+    expected = 10 * 4.55 * 2.0 + 60.0  # 151 s: 2.52 min, shown rounded as 3
+    clock.t = 1000.0 + 150.0
     assert g.warn_if_overdue() is False  # not yet overdue
-    clock.t = 1000.0 + 600.0
+    clock.t = 1000.0 + 1000.0  # 16.7 min since train begin (no checkpoint yet)
     log_lines.clear()
     assert g.warn_if_overdue() is True
     assert log_lines == [
-        "WARNING WATCHDOG: no checkpoint for 10 min (expected one within 3 min at the current "
+        "WARNING WATCHDOG: no checkpoint for 17 min (expected one within 3 min at the current "
         f"step time); check save_strategy/save_steps and the output dir {out}"
     ]
+    assert g.expected_interval() == pytest.approx(expected)
     # The next warning waits until the time since the last one exceeds half the time since the
-    # last checkpoint: at t, since = 600 + d and d must exceed (600 + d) / 2, so d > 600.
-    clock.t = 1000.0 + 1200.0
+    # last checkpoint: at +d, since = 1000 + d and d must exceed (1000 + d) / 2, so d > 1000.
+    clock.t = 1000.0 + 2000.0
     assert g.warn_if_overdue() is False
-    clock.t = 1000.0 + 1200.5
+    clock.t = 1000.0 + 2000.5
     assert g.warn_if_overdue() is True
-    assert log_lines[-1].startswith("WARNING WATCHDOG: no checkpoint for 20 min ")
+    assert log_lines[-1].startswith("WARNING WATCHDOG: no checkpoint for 33 min ")
     assert len(log_lines) == 2
+
+
+def test_a_fresh_guard_expects_nothing_yet(out: Path) -> None:
+    """Before training begins (and before a step is timed) nothing is overdue."""
+    g = guard(out, Clock(), save_steps=10)
+    assert g.expected_interval() is None
+    assert g.overdue() is None and g.warn_if_overdue() is False
 
 
 def test_the_watchdog_thread_warns_and_stops_at_train_end(
