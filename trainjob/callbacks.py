@@ -160,7 +160,8 @@ class CheckpointGuard(TrainerCallback):
         """Apply the user's ``save_total_limit``, but only once ``newest`` is proven valid.
 
         Trainer rotates inside ``_save_checkpoint``, before anything checks the new save; here
-        the limit is applied afterwards, and the best checkpoint (if tracked) is always kept.
+        the limit is applied afterwards, and the best checkpoint (if tracked) is always kept. A
+        folder that cannot be removed is reported and left for the next save, never fatal.
         """
         limit = self.save_total_limit
         if limit is None or limit <= 0:
@@ -171,7 +172,21 @@ class CheckpointGuard(TrainerCallback):
         excess = len(others) - keep
         for path in surplus[: max(excess, 0)]:
             size = folder_bytes(path)
-            shutil.rmtree(path)
+            try:
+                shutil.rmtree(path)
+            except OSError as exc:
+                # Trainer's own rotation ignores removal errors; a 7-day job must not die over
+                # an old folder after its newest save validated. The folder keeps its name, so
+                # the next save tries again (a resume quarantines it if it is now incomplete).
+                self.manifest.mark(path.name, "rotation-failed", f"save_total_limit={limit}; {exc}")
+                log.warning(
+                    "rotation (save_total_limit=%d): could not remove %s (%s); it stays on disk "
+                    "and the next save tries again",
+                    limit,
+                    path.name,
+                    exc,
+                )
+                continue
             self.manifest.mark(
                 path.name, "rotated", f"save_total_limit={limit}; newer {newest.name} validated"
             )

@@ -11,9 +11,14 @@ transformers is imported (about 5 s, once per session).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +244,56 @@ def test_rotation_counts_checkpoints_from_before_the_run(
         "status": "rotated",
         "detail": "save_total_limit=2; newer checkpoint-20 validated",
     }
+
+
+@contextlib.contextmanager
+def undeletable(folder: Path) -> Iterator[None]:
+    """A real removal failure in ``folder``: an immutable file (root, ext4's ``chattr +i``) or a
+    folder without write permission (any other user); skipped where neither can be made."""
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        try:
+            yield
+        finally:
+            folder.chmod(0o700)
+        return
+    stuck = folder / "optimizer.pt"
+    if shutil.which("chattr") is None:
+        pytest.skip("root without chattr: no way to make a real removal fail here")
+    made = subprocess.run(["chattr", "+i", str(stuck)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i refused here: {made.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], capture_output=True, check=False)
+
+
+def test_a_folder_that_cannot_be_removed_does_not_stop_the_run(
+    out: Path, args: TrainingArguments, log_lines: list[str]
+) -> None:
+    """Trainer's own rotation ignores removal errors; ours must not crash a long job over an old
+    folder either: the new save stays recorded, the old folder is reported, and the next save
+    tries again."""
+    g = guard(out, save_total_limit=1)
+    save(g, args, 10)
+    with undeletable(out / "checkpoint-10"):
+        save(g, args, 20)
+    assert g.written == [10, 20]
+    manifest = on_disk(out)
+    assert manifest["checkpoint-20"]["status"] == "valid"
+    assert manifest["checkpoint-10"]["status"] == "rotation-failed"
+    assert manifest["checkpoint-10"]["detail"].startswith("save_total_limit=1; [Errno ")
+    assert (out / "checkpoint-10").is_dir()
+    (warning,) = [line for line in log_lines if line.startswith("WARNING")]
+    assert warning.startswith(
+        "WARNING rotation (save_total_limit=1): could not remove checkpoint-10 ("
+    )
+    assert warning.endswith("); it stays on disk and the next save tries again")
+    assert "(save_total_limit=1): could not remove checkpoint-10 ([Errno " in warning
+    save(g, args, 30)
+    assert folders(out) == names(30)
+    assert on_disk(out)["checkpoint-10"]["status"] == "rotated"
 
 
 def test_only_rank_zero_validates_records_and_rotates(out: Path, args: TrainingArguments) -> None:
