@@ -296,6 +296,16 @@ def test_a_folder_that_cannot_be_removed_does_not_stop_the_run(
     assert on_disk(out)["checkpoint-10"]["status"] == "rotated"
 
 
+def test_one_stuck_folder_does_not_keep_the_others(out: Path, args: TrainingArguments) -> None:
+    for step in (10, 20):
+        make_checkpoint(out, step)
+    g = guard(out, save_total_limit=1)
+    with undeletable(out / "checkpoint-10"):
+        save(g, args, 30)
+    assert folders(out) == names(10, 30)  # checkpoint-20 went although checkpoint-10 could not
+    assert on_disk(out)["checkpoint-20"]["status"] == "rotated"
+
+
 def test_only_rank_zero_validates_records_and_rotates(out: Path, args: TrainingArguments) -> None:
     g = guard(out, save_total_limit=1)
     save(g, args, 10)
