@@ -631,6 +631,11 @@ class EvaluationWithoutEvalData(Rule):
         )
 
 
+#: PF210's fix for a single-epoch run saved per epoch: the step count may be unknown, a ratio
+#: of the run is not (Trainer reads a save_steps below 1 as a share of the total steps).
+EPOCH_RATIO_FIX = 'Set save_strategy "steps" and save_steps 0.1 (a save every tenth of the run).'
+
+
 class FirstSaveAfterRunEnds(Rule):
     """
     What it does:
@@ -684,6 +689,7 @@ class FirstSaveAfterRunEnds(Rule):
                     "training.save_strategy",
                     f'save_strategy "epoch" with num_train_epochs {epochs:g}: the only '
                     "checkpoint is written at the very end of the run",
+                    fix=EPOCH_RATIO_FIX,
                 )
             per_epoch = save_every_steps(plan)  # one pass over the data: the cost model's
             if capped and steps is not None and per_epoch is not None and per_epoch > steps:

@@ -81,7 +81,7 @@ def one_epoch(epochs: float) -> tuple[str, str, str, str]:
         "warning",
         f'save_strategy "epoch" with num_train_epochs {epochs:g}: the only checkpoint is written '
         "at the very end of the run",
-        "Lower save_steps (or use a ratio such as 0.05) so several saves happen during the run.",
+        'Set save_strategy "steps" and save_steps 0.1 (a save every tenth of the run).',
     )
 
 

@@ -33,7 +33,6 @@ F208 = (
     "holding the checkpoint), or remove it."
 )
 F209 = "Set data.eval, or eval_strategy: no."
-F210 = "Lower save_steps (or use a ratio such as 0.05) so several saves happen during the run."
 F211 = (
     "Set ignore_data_skip: true (and shuffle with a new seed on resume), or split the data into "
     "smaller epochs."
@@ -439,7 +438,7 @@ CASES: list[Any] = [
                 "warning",
                 'save_strategy "epoch" with num_train_epochs 1: the only checkpoint is written '
                 "at the very end of the run",
-                F210,
+                'Set save_strategy "steps" and save_steps 0.1 (a save every tenth of the run).',
             )
         ],
         id="PF210-one-epoch",
