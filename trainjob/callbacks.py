@@ -45,9 +45,10 @@ class CheckpointGuard(TrainerCallback):
         save_steps: int | None,
         canary_steps: int | None,
         canary_seconds: float | None,
+        watchdog_poll_seconds: float,
         watchdog_factor: float = 2.0,
-        watchdog_poll_seconds: float = 30.0,
         on_checkpoint: Callable[[int], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.output_dir = output_dir
         self.manifest = manifest
@@ -60,46 +61,50 @@ class CheckpointGuard(TrainerCallback):
         self.watchdog_factor = watchdog_factor
         self.watchdog_poll_seconds = watchdog_poll_seconds
         self.on_checkpoint = on_checkpoint
+        # Step times, the canary's seconds and the watchdog all read this clock (tests pass one).
+        self.clock = clock
         self.written: list[int] = []
-        self.best_checkpoint: str | None = None
-        self._canary_pending = canary_steps is not None or canary_seconds is not None
+        # No folder is named "", so "" would protect nothing, exactly as None does.
+        self.best_checkpoint: str | None = None  # pragma: no mutate
         self._next_kind = "periodic"
-        self._start_step = 0
-        self._start_time = 0.0
-        self._last_ckpt_time = 0.0
+        # Set by on_train_begin, which Trainer calls before any other event; nothing reads them
+        # before (``_late`` returns before reading the last checkpoint's time until a step ends).
+        self._start_step: int
+        self._start_time: float
+        self._last_ckpt_time: float
+        self._last_step_time: float
         self._step_seconds: float | None = None
-        self._last_step_time = 0.0
-        self._warned_at = 0.0
+        self._warned_at: float | None = None  # when the watchdog last warned
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    @property
+    def canary_pending(self) -> bool:
+        """A canary save is still to come: one is set, and no valid save has proved the path yet
+        (``after_save`` clears both settings)."""
+        return self.canary_steps is not None or self.canary_seconds is not None
 
     # -- Trainer events -------------------------------------------------------------------------
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self._start_step = state.global_step
         self._start_time = self._last_ckpt_time = self._last_step_time = now
         if self.save_steps is not None and self.canary_steps is not None:
             # A regular save that comes before the canary would is the canary.
             if self.save_steps <= self.canary_steps:
                 self.canary_steps = None
-                if self.canary_seconds is None:
-                    self._canary_pending = False
         if state.is_world_process_zero and self.watchdog_poll_seconds > 0:
-            self._thread = threading.Thread(
-                target=self._watch, name="trainjob-watchdog", daemon=True
-            )
-            self._thread.start()
+            threading.Thread(target=self._watch, name="trainjob-watchdog", daemon=True).start()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        now = time.monotonic()
+        now = self.clock()
         took = now - self._last_step_time
         self._last_step_time = now
         # Exponential average: cheap, and follows a job whose speed changes.
         self._step_seconds = (
             took if self._step_seconds is None else 0.9 * self._step_seconds + 0.1 * took
         )
-        if self._canary_pending and not control.should_save:
+        if self.canary_pending and not control.should_save:
             steps = state.global_step - self._start_step
             due = (self.canary_steps is not None and steps >= self.canary_steps) or (
                 self.canary_seconds is not None and now - self._start_time >= self.canary_seconds
@@ -134,9 +139,9 @@ class CheckpointGuard(TrainerCallback):
                 "broken; stopping now rather than training on with nothing to resume from."
             )
         entry = self.manifest.record(folder, step=step, kind=kind, plan=self.plan)
-        self._canary_pending = False  # any valid save proves the save path
+        self.canary_steps = self.canary_seconds = None  # any valid save proves the save path
         self.written.append(step)
-        self._last_ckpt_time = time.monotonic()
+        self._last_ckpt_time = self.clock()
         epoch_text = f"{epoch:.2f}" if epoch is not None else "-"
         label = {"canary": " (canary: proves the save path early)", "sigterm": " (on SIGTERM)"}
         log.info("[CHECK] CHECKPOINT SAVED: %s%s", folder, label.get(kind, ""))
@@ -155,19 +160,33 @@ class CheckpointGuard(TrainerCallback):
         """Apply the user's ``save_total_limit``, but only once ``newest`` is proven valid.
 
         Trainer rotates inside ``_save_checkpoint``, before anything checks the new save; here
-        the limit is applied afterwards, and the best checkpoint (if tracked) is always kept.
+        the limit is applied afterwards, and the best checkpoint (if tracked) is always kept. A
+        folder that cannot be removed is reported and left for the next save, never fatal.
         """
         limit = self.save_total_limit
         if limit is None or limit <= 0:
             return
         others = [p for p in list_checkpoints(self.output_dir) if p != newest]
         keep = max(limit - 1, 0)
-        protected = {self.best_checkpoint} if self.best_checkpoint else set()
-        surplus = [p for p in others if p.name not in protected]
+        surplus = [p for p in others if p.name != self.best_checkpoint]
         excess = len(others) - keep
         for path in surplus[: max(excess, 0)]:
             size = folder_bytes(path)
-            shutil.rmtree(path)
+            try:
+                shutil.rmtree(path)
+            except OSError as exc:
+                # Trainer's own rotation ignores removal errors; a 7-day job must not die over
+                # an old folder after its newest save validated. The folder keeps its name, so
+                # the next save tries again (a resume quarantines it if it is now incomplete).
+                self.manifest.mark(path.name, "rotation-failed", f"save_total_limit={limit}; {exc}")
+                log.warning(
+                    "rotation (save_total_limit=%d): could not remove %s (%s); it stays on disk "
+                    "and the next save tries again",
+                    limit,
+                    path.name,
+                    exc,
+                )
+                continue
             self.manifest.mark(
                 path.name, "rotated", f"save_total_limit={limit}; newer {newest.name} validated"
             )
@@ -183,11 +202,9 @@ class CheckpointGuard(TrainerCallback):
         """Seconds within which the next checkpoint should appear, or None if unknown yet."""
         if self._step_seconds is None:
             return None
-        steps = [
-            s for s in (self.save_steps, self.canary_steps if self._canary_pending else None) if s
-        ]
+        steps = [s for s in (self.save_steps, self.canary_steps) if s]
         limits = [s * self._step_seconds for s in steps]
-        if self._canary_pending and self.canary_seconds is not None:
+        if self.canary_seconds is not None:
             limits.append(self.canary_seconds)
         if not limits:
             return None
@@ -195,26 +212,41 @@ class CheckpointGuard(TrainerCallback):
 
     def overdue(self, now: float | None = None) -> float | None:
         """Seconds since the last checkpoint if that is longer than expected, else None."""
+        late = self._late(self.clock() if now is None else now)
+        return late[0] if late else None
+
+    def _late(self, now: float) -> tuple[float, float] | None:
+        """(seconds since the last checkpoint, seconds expected) when the next one is overdue."""
         expected = self.expected_interval()
-        now = time.monotonic() if now is None else now
+        if expected is None:
+            return None
         since = now - self._last_ckpt_time
-        if expected is not None and since > expected:
-            return since
-        return None
+        return (since, expected) if since > expected else None
 
     def _watch(self) -> None:
         while not self._stop.wait(self.watchdog_poll_seconds):
-            since = self.overdue()
-            if since is not None and time.monotonic() - self._warned_at > since / 2:
-                self._warned_at = time.monotonic()
-                expected = self.expected_interval() or 0.0
-                log.warning(
-                    "WATCHDOG: no checkpoint for %.0f min (expected one within %.0f min at the "
-                    "current step time); check save_strategy/save_steps and the output dir %s",
-                    since / 60,
-                    expected / 60,
-                    self.output_dir,
-                )
+            self.warn_if_overdue()
+
+    def warn_if_overdue(self) -> bool:
+        """One watchdog look: warn if the next checkpoint is overdue, then again only once the
+        time since the last warning exceeds half the time since the last checkpoint (so the
+        warnings thin out on a job that has stopped saving)."""
+        now = self.clock()
+        late = self._late(now)
+        if late is None:
+            return False
+        since, expected = late
+        if self._warned_at is not None and now - self._warned_at <= since / 2:
+            return False
+        self._warned_at = now
+        log.warning(
+            "WATCHDOG: no checkpoint for %.0f min (expected one within %.0f min at the "
+            "current step time); check save_strategy/save_steps and the output dir %s",
+            since / 60,
+            expected / 60,
+            self.output_dir,
+        )
+        return True
 
     def stop_watchdog(self) -> None:
         self._stop.set()
@@ -238,8 +270,9 @@ class ProgressCallback(TrainerCallback):
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.state.step = state.global_step
         self.state.tokens_seen = int(state.num_input_tokens_seen or 0)
-        if state.is_world_process_zero and self.renderer.live:
-            self.renderer.update(logged=False)
+        # Redraws a live bar (only rank 0 starts one); never logs: the plain line comes per
+        # logged loss, from on_log.
+        self.renderer.update(logged=False)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
         if logs and "eval_loss" in logs and state.is_world_process_zero:

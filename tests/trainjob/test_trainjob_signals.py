@@ -125,6 +125,7 @@ def guard(tmp_path: Path) -> Any:
         save_steps=None,
         canary_steps=None,
         canary_seconds=None,
+        watchdog_poll_seconds=0,
     )
 
 
